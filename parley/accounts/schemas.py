@@ -1,0 +1,69 @@
+"""Request and response bodies of the member and auth endpoints."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from parley.core.schemas import StrictModel
+from parley.core.text import printable_line
+
+LoginId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]{3,32}$")]
+Nickname = Annotated[str, printable_line(1, 32)]
+Password = Annotated[str, Field(min_length=8, max_length=128)]
+#: what we accept when checking a password: never longer than any valid password
+GivenPassword = Annotated[str, Field(min_length=1, max_length=128)]
+OpaqueToken = Annotated[str, Field(min_length=1, max_length=256)]
+
+
+class SignupRequest(StrictModel):
+    login_id: LoginId
+    nickname: Nickname
+    password: Password
+
+
+class LoginRequest(StrictModel):
+    login_id: Annotated[str, Field(min_length=1, max_length=64)]
+    password: GivenPassword
+
+
+class RefreshRequest(StrictModel):
+    refresh_token: OpaqueToken
+
+
+class NicknameChange(StrictModel):
+    nickname: Nickname
+
+
+class PasswordChange(StrictModel):
+    current_password: GivenPassword
+    new_password: Password
+
+
+class WithdrawRequest(StrictModel):
+    password: GivenPassword
+
+
+class MemberSummary(BaseModel):
+    """What any member may see of another."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    nickname: str
+
+
+class MemberOut(MemberSummary):
+    login_id: str
+    role: Literal["user", "admin"]
+    created_at: datetime
+
+
+class TokenPair(BaseModel):
+    access_token: str
+    refresh_token: str
+    token_type: Literal["bearer"] = "bearer"  # noqa: S105 - a scheme name
+    expires_in: int
+    member: MemberOut

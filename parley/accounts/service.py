@@ -1,0 +1,298 @@
+"""Member and session rules. Plain functions over a session; they never touch HTTP."""
+
+from __future__ import annotations
+
+import unicodedata
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from parley.accounts.models import AuthSession, Member, RefreshToken
+from parley.accounts.schemas import MemberOut, TokenPair
+from parley.core.database import utcnow
+from parley.core.errors import ParleyError, conflict, rate_limited, unauthenticated
+from parley.core.runtime import Runtime
+from parley.core.security import (
+    AccessClaims,
+    digest_token,
+    issue_access_token,
+    new_opaque_token,
+)
+
+INVALID_CREDENTIALS = "invalid_credentials"
+
+WithdrawHook = Callable[[AsyncSession, int], Awaitable[None]]
+#: called inside the withdraw transaction before the member row goes (e.g. leave every room)
+WITHDRAW_HOOKS: list[WithdrawHook] = []
+
+
+def nickname_key(nickname: str) -> str:
+    """The form nickname search compares: case- and width-insensitive."""
+    return unicodedata.normalize("NFKC", nickname).casefold()
+
+
+async def signup(
+    session: AsyncSession,
+    runtime: Runtime,
+    login_id: str,
+    nickname: str,
+    password: str,
+    role: str = "user",
+) -> Member:
+    password_hash = await runtime.hasher.hash(password)
+    member = Member(
+        login_id=login_id,
+        nickname=nickname,
+        nickname_key=nickname_key(nickname),
+        password_hash=password_hash,
+        role=role,
+    )
+    session.add(member)
+    try:
+        await session.commit()
+    except IntegrityError:
+        await session.rollback()
+        raise conflict("login_id_taken", "that login id is taken") from None
+    return member
+
+
+async def _throttle_login(runtime: Runtime, login_id: str, address: str) -> None:
+    settings = runtime.settings
+    checks = (
+        (f"acct:{login_id}", settings.login_failures_per_account),
+        (f"addr:{address}", settings.login_attempts_per_address),
+    )
+    for key, limit in checks:
+        count, retry_after = await runtime.login_failures.count(key)
+        if count >= limit:
+            raise rate_limited(retry_after)
+
+
+async def authenticate(
+    session: AsyncSession, runtime: Runtime, login_id: str, password: str, address: str
+) -> Member:
+    """Check credentials with one answer for unknown ids and wrong passwords, throttled."""
+    await _throttle_login(runtime, login_id, address)
+    await runtime.login_failures.add(f"addr:{address}")
+    member = await session.scalar(select(Member).where(Member.login_id == login_id))
+    if member is None:
+        await runtime.hasher.burn_time(password)
+        valid, new_hash = False, None
+    else:
+        valid, new_hash = await runtime.hasher.verify(password, member.password_hash)
+    if not valid or member is None:
+        await runtime.login_failures.add(f"acct:{login_id}")
+        raise unauthenticated("login id or password is wrong", INVALID_CREDENTIALS)
+    await runtime.login_failures.clear(f"acct:{login_id}")
+    if new_hash:
+        member.password_hash = new_hash
+    return member
+
+
+async def _issue_refresh_token(session: AsyncSession, runtime: Runtime, session_id: str) -> str:
+    token = new_opaque_token()
+    ttl = timedelta(seconds=runtime.settings.refresh_token_ttl_seconds)
+    session.add(
+        RefreshToken(
+            token_hash=digest_token(token), session_id=session_id, expires_at=utcnow() + ttl
+        )
+    )
+    return token
+
+
+def _token_pair(runtime: Runtime, member: Member, session_id: str, refresh: str) -> TokenPair:
+    access, ttl = issue_access_token(runtime.settings, member.id, session_id)
+    return TokenPair(
+        access_token=access,
+        refresh_token=refresh,
+        expires_in=ttl,
+        member=MemberOut.model_validate(member),
+    )
+
+
+async def start_session(
+    session: AsyncSession, runtime: Runtime, member: Member, user_agent: str = ""
+) -> TokenPair:
+    """Open a new login session (a refresh-token family) and hand out its first tokens."""
+    auth_session = AuthSession(
+        id=uuid.uuid4().hex, member_id=member.id, user_agent=user_agent[:200]
+    )
+    session.add(auth_session)
+    refresh = await _issue_refresh_token(session, runtime, auth_session.id)
+    await session.commit()
+    return _token_pair(runtime, member, auth_session.id, refresh)
+
+
+async def _revoke_sessions(
+    session: AsyncSession,
+    member_id: int,
+    reason: str,
+    *,
+    only: str | None = None,
+    keep: str | None = None,
+) -> None:
+    statement = update(AuthSession).where(
+        AuthSession.member_id == member_id, AuthSession.revoked_at.is_(None)
+    )
+    if only is not None:
+        statement = statement.where(AuthSession.id == only)
+    if keep is not None:
+        statement = statement.where(AuthSession.id != keep)
+    await session.execute(statement.values(revoked_at=utcnow(), revoke_reason=reason))
+
+
+async def rotate_refresh_token(session: AsyncSession, runtime: Runtime, token: str) -> TokenPair:
+    """Trade a refresh token for a new pair; presenting a rotated token revokes its family."""
+    row = await session.execute(
+        select(RefreshToken, AuthSession, Member)
+        .join(AuthSession, AuthSession.id == RefreshToken.session_id)
+        .join(Member, Member.id == AuthSession.member_id)
+        .where(RefreshToken.token_hash == digest_token(token))
+    )
+    found = row.first()
+    invalid = unauthenticated("refresh token is invalid or expired", "invalid_refresh_token")
+    if found is None:
+        raise invalid
+    refresh, auth_session, member = found
+    if auth_session.revoked_at is not None:
+        raise invalid
+    if refresh.used_at is not None:
+        await _revoke_sessions(session, member.id, "refresh_reuse", only=auth_session.id)
+        await session.commit()
+        raise unauthenticated(
+            "refresh token was already used; the session has been revoked", "refresh_token_reused"
+        )
+    if refresh.expires_at <= utcnow():
+        raise invalid
+    claimed = await session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.token_hash == refresh.token_hash, RefreshToken.used_at.is_(None))
+        .values(used_at=utcnow())
+    )
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        # a concurrent refresh with the same token won the race: treat as reuse
+        await _revoke_sessions(session, member.id, "refresh_reuse", only=auth_session.id)
+        await session.commit()
+        raise unauthenticated("refresh token was already used", "refresh_token_reused")
+    auth_session.last_used_at = utcnow()
+    new_refresh = await _issue_refresh_token(session, runtime, auth_session.id)
+    await session.commit()
+    return _token_pair(runtime, member, auth_session.id, new_refresh)
+
+
+async def logout(session: AsyncSession, token: str) -> None:
+    """Revoke the session the refresh token belongs to; unknown tokens are ignored."""
+    auth_session_id = await session.scalar(
+        select(RefreshToken.session_id).where(RefreshToken.token_hash == digest_token(token))
+    )
+    if auth_session_id is not None:
+        await session.execute(
+            update(AuthSession)
+            .where(AuthSession.id == auth_session_id, AuthSession.revoked_at.is_(None))
+            .values(revoked_at=utcnow(), revoke_reason="logout")
+        )
+    await session.commit()
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """The authenticated member of a request or a connection, read from the session only."""
+
+    member: Member
+    session_id: str
+
+    @property
+    def id(self) -> int:
+        return self.member.id
+
+    @property
+    def is_admin(self) -> bool:
+        return self.member.role == "admin"
+
+
+async def resolve_principal(session: AsyncSession, claims: AccessClaims) -> Principal:
+    """The member behind valid access claims, if their session is still alive."""
+    row = await session.execute(
+        select(Member, AuthSession.revoked_at)
+        .join(AuthSession, AuthSession.member_id == Member.id)
+        .where(AuthSession.id == claims.session_id, Member.id == claims.member_id)
+    )
+    found = row.first()
+    if found is None or found[1] is not None:
+        raise unauthenticated("session has ended", "session_revoked")
+    return Principal(member=found[0], session_id=claims.session_id)
+
+
+async def _check_password(runtime: Runtime, member: Member, password: str) -> None:
+    valid, _ = await runtime.hasher.verify(password, member.password_hash)
+    if not valid:
+        raise ParleyError(403, "wrong_password", "the password is wrong")
+
+
+async def change_password(
+    session: AsyncSession, runtime: Runtime, principal: Principal, current: str, new: str
+) -> None:
+    """Set a new password and end every other session of the member."""
+    await _check_password(runtime, principal.member, current)
+    principal.member.password_hash = await runtime.hasher.hash(new)
+    await _revoke_sessions(session, principal.id, "password_changed", keep=principal.session_id)
+    await session.commit()
+
+
+async def change_nickname(session: AsyncSession, principal: Principal, nickname: str) -> Member:
+    principal.member.nickname = nickname
+    principal.member.nickname_key = nickname_key(nickname)
+    await session.commit()
+    return principal.member
+
+
+async def withdraw(
+    session: AsyncSession, runtime: Runtime, principal: Principal, password: str
+) -> None:
+    """Delete the account; its messages stay, shown as from a deleted member."""
+    await _check_password(runtime, principal.member, password)
+    for hook in WITHDRAW_HOOKS:
+        await hook(session, principal.id)
+    await session.execute(delete(Member).where(Member.id == principal.id))
+    await session.commit()
+
+
+def _escape_like(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+async def search_members(
+    session: AsyncSession, query: str, limit: int, page: int
+) -> tuple[list[Member], bool]:
+    """Members whose nickname contains the query, case-insensitively; (page, has_more)."""
+    pattern = f"%{_escape_like(nickname_key(query))}%"
+    rows = await session.scalars(
+        select(Member)
+        .where(Member.nickname_key.like(pattern, escape="\\"))
+        .order_by(Member.nickname_key, Member.id)
+        .offset((page - 1) * limit)
+        .limit(limit + 1)
+    )
+    members = list(rows)
+    return members[:limit], len(members) > limit
+
+
+async def create_admin(
+    session: AsyncSession, runtime: Runtime, login_id: str, nickname: str, password: str
+) -> Member:
+    """Make an admin account, or promote an existing one (the CLI's `admin create`)."""
+    existing = await session.scalar(select(Member).where(Member.login_id == login_id))
+    if existing is not None:
+        existing.role = "admin"
+        await session.commit()
+        return existing
+    return await signup(session, runtime, login_id, nickname, password, role="admin")
+
+
+async def count_members(session: AsyncSession) -> int:
+    return int(await session.scalar(select(func.count()).select_from(Member)) or 0)

@@ -1,0 +1,62 @@
+"""The ASGI application: routers of every domain, error handling, logging, static assets."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import swagger_ui_bundle
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from parley import __version__
+from parley.accounts.views import router as accounts_router
+from parley.core import ops
+from parley.core.config import Settings
+from parley.core.errors import install_error_handlers
+from parley.core.http import BodySizeLimitMiddleware
+from parley.core.logging import AccessLogMiddleware
+from parley.core.runtime import Runtime
+
+STATIC_DIR = Path(__file__).parent / "web" / "static"
+API_PREFIX = "/api/v1"
+JSON_BODY_LIMIT = 256 * 1024
+
+#: hooks run after the runtime is built and before it is closed (gateway, relay, bus)
+StartupHook = Callable[[Runtime], Awaitable[None]]
+
+
+def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
+    """Build the application; the runtime (database, hashing, …) lives for the app's lifespan."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        own_runtime = runtime is None
+        app.state.runtime = runtime or Runtime.build(settings)
+        try:
+            yield
+        finally:
+            if own_runtime:
+                await app.state.runtime.close()
+
+    app = FastAPI(
+        title="Parley",
+        version=__version__,
+        description="A self-hosted real-time chat server. Errors are RFC 9457 problem+json.",
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+    app.include_router(ops.router)
+    app.include_router(accounts_router, prefix=API_PREFIX)
+    app.mount(
+        "/static/swagger",
+        StaticFiles(directory=swagger_ui_bundle.swagger_ui_path),
+        name="swagger",
+    )
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.add_middleware(BodySizeLimitMiddleware, default_limit=JSON_BODY_LIMIT)
+    app.add_middleware(AccessLogMiddleware)
+    return app

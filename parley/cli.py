@@ -1,0 +1,178 @@
+"""The `parley` command: serve, migrate, admin, bench."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import os
+import sys
+from collections.abc import Sequence
+
+from pydantic import ValidationError
+
+from parley.core.config import ConfigError, Settings, load_settings
+
+
+def _fail(message: str, code: int = 2) -> int:
+    print(f"parley: {message}", file=sys.stderr)
+    return code
+
+
+def _settings_from(args: argparse.Namespace) -> Settings:
+    if getattr(args, "config", None):
+        os.environ["PARLEY_CONFIG"] = args.config
+    overrides = {
+        key: value
+        for key in ("host", "port", "role")
+        if (value := getattr(args, key, None)) is not None
+    }
+    return load_settings(**overrides)
+
+
+async def _prepare_database(settings: Settings) -> None:
+    """Migrate the embedded SQLite database; insist that a server database is migrated."""
+    from parley.core.database import create_engine
+    from parley.core.migrate import schema_is_current, upgrade_database
+
+    engine = create_engine(settings)
+    try:
+        if settings.is_sqlite:
+            settings.resolved_data_dir.mkdir(parents=True, exist_ok=True)
+            await upgrade_database(engine)
+            return
+        current, now, head = await schema_is_current(engine)
+        if not current:
+            raise ConfigError(
+                f"the database schema is at {now or 'nothing'}, not {head}: run `parley migrate`"
+            )
+    finally:
+        await engine.dispose()
+
+
+def command_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from parley.app import create_app
+    from parley.core.logging import configure_logging
+
+    settings = _settings_from(args)
+    configure_logging(settings.log_level)
+    _ = settings.signing_key  # create the key file now, not on the first request
+    try:
+        asyncio.run(_prepare_database(settings))
+    except OSError as exc:
+        raise ConfigError(f"cannot reach the database: {exc}") from None
+    config = uvicorn.Config(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        access_log=False,
+        proxy_headers=False,
+        timeout_graceful_shutdown=10,
+        server_header=False,
+    )
+    uvicorn.Server(config).run()
+    return 0
+
+
+def command_migrate(args: argparse.Namespace) -> int:
+    from parley.core.database import create_engine
+    from parley.core.migrate import upgrade_database
+
+    settings = _settings_from(args)
+
+    async def run() -> None:
+        engine = create_engine(settings)
+        try:
+            await upgrade_database(engine, args.revision)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
+    print(f"database migrated to {args.revision}")
+    return 0
+
+
+def _read_password(args: argparse.Namespace) -> str:
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    from_env = os.environ.get("PARLEY_ADMIN_PASSWORD")
+    if from_env:
+        return from_env
+    first = getpass.getpass("Password: ")
+    if getpass.getpass("Repeat: ") != first:
+        raise ConfigError("the passwords differ")
+    return first
+
+
+def command_admin_create(args: argparse.Namespace) -> int:
+    from parley.accounts import service
+    from parley.accounts.schemas import SignupRequest
+    from parley.core.runtime import Runtime
+
+    settings = _settings_from(args)
+    try:
+        request = SignupRequest(
+            login_id=args.login_id,
+            nickname=args.nickname or args.login_id,
+            password=_read_password(args),
+        )
+    except ValidationError as exc:
+        fields = ", ".join(str(e["loc"][0]) + ": " + e["msg"] for e in exc.errors())
+        return _fail(f"invalid admin account: {fields}")
+
+    async def run() -> int:
+        await _prepare_database(settings)
+        runtime = Runtime.build(settings)
+        try:
+            async with runtime.db.sessions() as session:
+                member = await service.create_admin(
+                    session, runtime, request.login_id, request.nickname, request.password
+                )
+                return member.id
+        finally:
+            await runtime.close()
+
+    member_id = asyncio.run(run())
+    print(f"admin {request.login_id} (id {member_id}) is ready")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="parley", description="Parley chat server")
+    parser.add_argument("--config", help="a TOML settings file (same names as PARLEY_* vars)")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the server")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.add_argument("--role", choices=["all", "api", "gateway"])
+    serve.set_defaults(handler=command_serve)
+
+    migrate = commands.add_parser("migrate", help="bring the database schema up to date")
+    migrate.add_argument("revision", nargs="?", default="head")
+    migrate.set_defaults(handler=command_migrate)
+
+    admin = commands.add_parser("admin", help="site administration")
+    admin_commands = admin.add_subparsers(dest="admin_command", required=True)
+    create = admin_commands.add_parser("create", help="create (or promote) a site admin")
+    create.add_argument("--login-id", required=True)
+    create.add_argument("--nickname")
+    create.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
+    )
+    create.set_defaults(handler=command_admin_create)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        result: int = args.handler(args)
+    except ConfigError as exc:
+        return _fail(str(exc))
+    except KeyboardInterrupt:
+        return 130
+    return result

@@ -1,0 +1,157 @@
+"""All settings in one place: `PARLEY_*` environment variables and an optional TOML file."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tomllib
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+BusName = Literal["memory", "redis", "kafka"]
+RoleName = Literal["all", "api", "gateway"]
+SUPPORTED_DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg", "mysql+aiomysql")
+SECRET_FILE_NAME = "parley.secret"  # noqa: S105 - a file name, not a secret
+
+
+class ConfigError(Exception):
+    """A setting is invalid; the message is meant for the person starting the server."""
+
+
+class Settings(BaseSettings):
+    """Every knob of Parley, each with a default that suits the embedded mode."""
+
+    model_config = SettingsConfigDict(env_prefix="PARLEY_", extra="forbid", frozen=True)
+
+    database_url: str = "sqlite+aiosqlite:///./parley.db"
+    redis_url: str | None = None
+    kafka_bootstrap: str | None = None
+    bus: BusName = "memory"
+    secret_key: str | None = Field(default=None, repr=False)
+    host: str = "127.0.0.1"
+    port: Annotated[int, Field(ge=1, le=65535)] = 8000
+    role: RoleName = "all"
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    data_dir: Path | None = None
+
+    access_token_ttl_seconds: Annotated[int, Field(ge=30, le=86_400)] = 900
+    refresh_token_ttl_seconds: Annotated[int, Field(ge=300, le=90 * 86_400)] = 30 * 86_400
+    argon2_time_cost: Annotated[int, Field(ge=1, le=20)] = 3
+    argon2_memory_kib: Annotated[int, Field(ge=1024, le=4 * 1024 * 1024)] = 65_536
+    argon2_parallelism: Annotated[int, Field(ge=1, le=16)] = 2
+
+    login_failures_per_account: Annotated[int, Field(ge=1)] = 5
+    login_attempts_per_address: Annotated[int, Field(ge=1)] = 30
+    login_window_seconds: Annotated[int, Field(ge=1)] = 300
+
+    message_max_chars: Annotated[int, Field(ge=1, le=100_000)] = 4000
+    member_search_max_limit: Annotated[int, Field(ge=1, le=200)] = 50
+    db_pool_size: Annotated[int, Field(ge=1, le=200)] = 10
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        config_file = os.environ.get("PARLEY_CONFIG")
+        if config_file:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=Path(config_file)))
+        return tuple(sources)
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: str) -> str:
+        try:
+            url = make_url(value)
+        except ArgumentError as exc:
+            raise ValueError(f"not a database URL: {exc}") from None
+        if url.drivername not in SUPPORTED_DRIVERS:
+            raise ValueError(f"driver must be one of {', '.join(SUPPORTED_DRIVERS)}")
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _check_redis_url(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must start with redis://, rediss:// or unix://")
+        return value or None
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @cached_property
+    def resolved_data_dir(self) -> Path:
+        """Where generated files live: beside the SQLite file, else the working directory."""
+        if self.data_dir is not None:
+            return self.data_dir
+        if self.is_sqlite:
+            database = make_url(self.database_url).database
+            if database and database != ":memory:":
+                return Path(database).expanduser().resolve().parent
+        return Path.cwd()
+
+    @cached_property
+    def signing_key(self) -> str:
+        """The secret key; generated once and kept in a 0600 file when none is configured."""
+        if self.secret_key:
+            return self.secret_key
+        return load_or_create_secret(self.resolved_data_dir / SECRET_FILE_NAME)
+
+
+def load_or_create_secret(path: Path) -> str:
+    """Read the stored key, or create it atomically with owner-only permissions."""
+    try:
+        key = path.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        pass
+    else:
+        if len(key) < 32:
+            raise ConfigError(f"secret key file {path} is too short; delete it to regenerate")
+        return key
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return load_or_create_secret(path)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(key + "\n")
+    return key
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build settings, turning validation failures into one readable `ConfigError`."""
+    config_file = os.environ.get("PARLEY_CONFIG")
+    if config_file:
+        try:
+            with open(config_file, "rb") as handle:
+                tomllib.load(handle)
+        except OSError as exc:
+            raise ConfigError(f"cannot read config file {config_file}: {exc.strerror}") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"config file {config_file} is not valid TOML: {exc}") from None
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        lines = []
+        for error in exc.errors():
+            name = ".".join(str(part) for part in error["loc"]) or "settings"
+            lines.append(f"  PARLEY_{name.upper()}: {error['msg']}")
+        raise ConfigError("invalid configuration:\n" + "\n".join(lines)) from None

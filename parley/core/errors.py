@@ -1,0 +1,176 @@
+"""RFC 9457 problem details with a stable machine `code`, and the handlers that emit them."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+log = logging.getLogger("parley.errors")
+
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+
+_TITLES = {
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    409: "Conflict",
+    413: "Content Too Large",
+    415: "Unsupported Media Type",
+    422: "Unprocessable Content",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    503: "Service Unavailable",
+}
+
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "too_large",
+    415: "unsupported_media_type",
+}
+
+
+class ParleyError(Exception):
+    """A failure a client caused or must know about; becomes one problem+json response."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        detail: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        extra: Mapping[str, Any] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.code = code
+        self.detail = detail
+        self.headers = dict(headers or {})
+        self.extra = dict(extra or {})
+
+
+def not_found(what: str, code: str = "not_found") -> ParleyError:
+    return ParleyError(404, code, f"{what} not found")
+
+
+def conflict(code: str, detail: str) -> ParleyError:
+    return ParleyError(409, code, detail)
+
+
+def forbidden(code: str, detail: str) -> ParleyError:
+    return ParleyError(403, code, detail)
+
+
+def unauthenticated(
+    detail: str = "authentication required", code: str = "unauthenticated"
+) -> ParleyError:
+    return ParleyError(401, code, detail, headers={"WWW-Authenticate": "Bearer"})
+
+
+def rate_limited(retry_after: float) -> ParleyError:
+    seconds = max(1, int(retry_after + 0.999))
+    return ParleyError(
+        429,
+        "rate_limited",
+        f"too many attempts; retry in {seconds} s",
+        headers={"Retry-After": str(seconds)},
+        extra={"retry_after": seconds},
+    )
+
+
+def problem_response(
+    status: int,
+    code: str,
+    detail: str,
+    *,
+    instance: str | None = None,
+    headers: Mapping[str, str] | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> Response:
+    body: dict[str, Any] = {
+        "type": f"https://parley.invalid/problems/{code}",
+        "title": _TITLES.get(status, "Error"),
+        "status": status,
+        "code": code,
+        "detail": detail,
+    }
+    if instance:
+        body["instance"] = instance
+    if extra:
+        body.update(extra)
+    return Response(
+        orjson.dumps(body), status_code=status, media_type=PROBLEM_CONTENT_TYPE, headers=headers
+    )
+
+
+def _field_name(loc: Sequence[Any]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header", "cookie")]
+    return ".".join(parts) or str(loc[0] if loc else "request")
+
+
+def _validation_problem(request: Request, exc: RequestValidationError) -> Response:
+    errors = []
+    for error in exc.errors():
+        field = _field_name(error.get("loc", ()))
+        errors.append({"field": field, "message": str(error.get("msg", "invalid"))})
+    if any(e.get("type") == "json_invalid" for e in exc.errors()):
+        return problem_response(
+            400, "malformed_json", "the request body is not valid JSON", instance=request.url.path
+        )
+    fields = ", ".join(dict.fromkeys(e["field"] for e in errors))
+    return problem_response(
+        422,
+        "validation_failed",
+        f"invalid field(s): {fields}",
+        instance=request.url.path,
+        extra={"errors": errors},
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Make every error, including the framework's own, a problem+json response."""
+
+    @app.exception_handler(ParleyError)
+    async def _parley_error(request: Request, exc: ParleyError) -> Response:
+        return problem_response(
+            exc.status,
+            exc.code,
+            exc.detail,
+            instance=request.url.path,
+            headers=exc.headers,
+            extra=exc.extra,
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(request: Request, exc: RequestValidationError) -> Response:
+        return _validation_problem(request, exc)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        code = _HTTP_CODES.get(exc.status_code, "http_error")
+        detail = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
+        if exc.status_code == 404:
+            detail = "no such resource"
+        elif exc.status_code == 405:
+            detail = f"method {request.method} is not allowed here"
+        return problem_response(
+            exc.status_code, code, detail, instance=request.url.path, headers=exc.headers
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> Response:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return problem_response(500, "internal_error", "an unexpected error occurred")

@@ -1,0 +1,58 @@
+"""Operational endpoints: liveness, readiness and the offline API docs page."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+from fastapi import APIRouter
+from fastapi.responses import HTMLResponse, JSONResponse
+
+from parley.core.deps import RuntimeDep
+
+log = logging.getLogger("parley.ops")
+router = APIRouter()
+
+#: readiness checks added by later layers (bus, Redis): name -> coroutine raising on failure
+ReadinessCheck = Callable[[], Awaitable[None]]
+
+DOCS_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Parley API</title>
+<link rel="stylesheet" href="/static/swagger/swagger-ui.css"></head>
+<body><div id="swagger-ui"></div>
+<script src="/static/swagger/swagger-ui-bundle.js"></script>
+<script src="/static/swagger/swagger-ui-standalone-preset.js"></script>
+<script src="/static/swagger-init.js"></script>
+</body></html>"""
+
+
+@router.get("/healthz", tags=["ops"])
+async def healthz() -> dict[str, str]:
+    """Liveness: the process answers."""
+    return {"status": "ok"}
+
+
+@router.get("/readyz", tags=["ops"], response_model=None)
+async def readyz(runtime: RuntimeDep) -> JSONResponse:
+    """Readiness: every dependency the process needs answers (the database, and more later)."""
+    checks: dict[str, ReadinessCheck] = {"database": runtime.db.ping}
+    checks.update(runtime.extras.get("readiness", {}))
+    results: dict[str, str] = {}
+    for name, check in checks.items():
+        try:
+            await check()
+            results[name] = "ok"
+        except Exception as exc:  # any failure means not ready; the reason goes to the log
+            log.warning("readiness check failed", extra={"check": name, "error": repr(exc)})
+            results[name] = "unavailable"
+    ready = all(v == "ok" for v in results.values())
+    return JSONResponse(
+        {"status": "ready" if ready else "unavailable", "checks": results},
+        status_code=200 if ready else 503,
+    )
+
+
+@router.get("/docs", include_in_schema=False)
+async def api_docs() -> HTMLResponse:
+    """Swagger UI from files served by this process: works with no internet."""
+    return HTMLResponse(DOCS_PAGE)

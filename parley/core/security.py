@@ -1,0 +1,108 @@
+"""Password hashing (argon2id, off the event loop) and token primitives (JWT HS256, opaque)."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import jwt
+from pwdlib import PasswordHash
+from pwdlib.hashers.argon2 import Argon2Hasher
+
+from parley.core.config import Settings
+
+JWT_ALGORITHM = "HS256"
+JWT_ISSUER = "parley"
+
+
+class PasswordHasher:
+    """argon2id with configurable cost; every call runs in a worker thread."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._hash = PasswordHash(
+            (
+                Argon2Hasher(
+                    time_cost=settings.argon2_time_cost,
+                    memory_cost=settings.argon2_memory_kib,
+                    parallelism=settings.argon2_parallelism,
+                ),
+            )
+        )
+        self._dummy_hash: str | None = None
+
+    async def hash(self, password: str) -> str:
+        return await asyncio.to_thread(self._hash.hash, password)
+
+    async def verify(self, password: str, hashed: str) -> tuple[bool, str | None]:
+        """(valid, a new hash when the stored one uses outdated parameters)."""
+        return await asyncio.to_thread(self._hash.verify_and_update, password, hashed)
+
+    async def burn_time(self, password: str) -> None:
+        """Spend a verification's worth of time so an unknown login id is not distinguishable."""
+        if self._dummy_hash is None:
+            self._dummy_hash = await self.hash(secrets.token_urlsafe(16))
+        await asyncio.to_thread(self._hash.verify, password, self._dummy_hash)
+
+
+@dataclass(frozen=True, slots=True)
+class AccessClaims:
+    member_id: int
+    session_id: str
+    jti: str
+    expires_at: datetime
+
+
+class InvalidToken(Exception):
+    """The token is malformed, expired, wrongly signed or of the wrong kind."""
+
+
+def issue_access_token(settings: Settings, member_id: int, session_id: str) -> tuple[str, int]:
+    """A short-lived signed JWT naming the member and the session it belongs to."""
+    now = datetime.now(UTC)
+    ttl = settings.access_token_ttl_seconds
+    claims = {
+        "iss": JWT_ISSUER,
+        "sub": str(member_id),
+        "sid": session_id,
+        "jti": uuid.uuid4().hex,
+        "iat": now,
+        "exp": now + timedelta(seconds=ttl),
+    }
+    return jwt.encode(claims, settings.signing_key, algorithm=JWT_ALGORITHM), ttl
+
+
+def decode_access_token(settings: Settings, token: str) -> AccessClaims:
+    try:
+        claims = jwt.decode(
+            token,
+            settings.signing_key,
+            algorithms=[JWT_ALGORITHM],
+            issuer=JWT_ISSUER,
+            options={"require": ["exp", "iat", "sub", "jti", "sid", "iss"]},
+        )
+        member_id = int(claims["sub"])
+        session_id = claims["sid"]
+        if not isinstance(session_id, str) or not 0 < member_id < 2**63:
+            raise InvalidToken("bad claims")
+    except (jwt.PyJWTError, ValueError, TypeError) as exc:
+        raise InvalidToken(str(exc)) from None
+    return AccessClaims(
+        member_id=member_id,
+        session_id=session_id,
+        jti=str(claims["jti"]),
+        expires_at=datetime.fromtimestamp(int(claims["exp"]), UTC),
+    )
+
+
+def new_opaque_token() -> str:
+    """A random bearer secret (refresh tokens, WebSocket tickets, CSRF tokens)."""
+    return secrets.token_urlsafe(32)
+
+
+def digest_token(token: str) -> str:
+    """Store only a digest: a leaked table does not leak usable tokens."""
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()

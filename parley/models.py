@@ -1,0 +1,10 @@
+"""Imports every domain's tables so that `Base.metadata` is complete (Alembic, tests)."""
+
+from parley.accounts import models as accounts_models
+from parley.chat import models as chat_models
+from parley.core import outbox
+from parley.core.database import Base
+from parley.notices import models as notices_models
+from parley.rooms import models as rooms_models
+
+__all__ = ["Base", "accounts_models", "chat_models", "notices_models", "outbox", "rooms_models"]

@@ -1,0 +1,111 @@
+"""Real services for the tests: fresh databases on SQLite, PostgreSQL and MariaDB.
+
+A missing service skips with its name on a laptop; under CI=true it fails the test instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from parley.core.config import Settings
+from parley.core.database import create_engine
+from parley.core.migrate import upgrade_database
+
+POSTGRES_ADMIN_URL = os.environ.get(
+    "PARLEY_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
+)
+MARIADB_ADMIN_URL = os.environ.get(
+    "PARLEY_TEST_MARIADB_URL", "mysql+aiomysql://root@127.0.0.1:3306/mysql"
+)
+REDIS_URL = os.environ.get("PARLEY_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+BACKENDS = ("sqlite", "postgres", "mariadb")
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").lower() == "true"
+
+
+def service_missing(name: str, reason: str) -> None:
+    """Skip (laptop) or fail (CI) because a real service is not there."""
+    message = f"{name} is not available: {reason}"
+    if in_ci():
+        pytest.fail(message + " (CI=true: nothing may skip)")
+    pytest.skip(message)
+
+
+def port_open(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def worker_suffix() -> str:
+    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+async def _recreate_server_database(admin_url: str, name: str) -> str:
+    url = make_url(admin_url)
+    is_mysql = url.drivername.startswith("mysql")
+    engine = create_async_engine(admin_url, isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as conn:
+            if is_mysql:
+                await conn.exec_driver_sql(f"DROP DATABASE IF EXISTS `{name}`")
+                await conn.exec_driver_sql(
+                    f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
+                )
+            else:
+                await conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                await conn.exec_driver_sql(f"CREATE DATABASE \"{name}\" ENCODING 'UTF8'")
+    finally:
+        await engine.dispose()
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+def create_backend_database(backend: str, tmp_dir: Path, label: str = "test") -> str:
+    """A new, migrated, empty database for `backend`; returns its URL."""
+    name = f"parley_{label}_{worker_suffix()}"
+    if backend == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_dir / (name + '.db')}"
+    elif backend == "postgres":
+        if not port_open("127.0.0.1", make_url(POSTGRES_ADMIN_URL).port or 5432):
+            service_missing("PostgreSQL", "nothing listens on 127.0.0.1:5432")
+        url = asyncio.run(_recreate_server_database(POSTGRES_ADMIN_URL, name))
+    elif backend == "mariadb":
+        if not port_open("127.0.0.1", make_url(MARIADB_ADMIN_URL).port or 3306):
+            service_missing("MariaDB", "nothing listens on 127.0.0.1:3306")
+        url = asyncio.run(_recreate_server_database(MARIADB_ADMIN_URL, name))
+    else:
+        raise ValueError(backend)
+
+    async def migrate() -> None:
+        engine = create_engine(test_settings(url))
+        try:
+            await upgrade_database(engine)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(migrate())
+    return url
+
+
+def test_settings(database_url: str, **overrides: object) -> Settings:
+    """Settings for tests: real database, cheap password hashing, a fixed key."""
+    values: dict[str, object] = {
+        "database_url": database_url,
+        "secret_key": "test-secret-key-" + "x" * 32,
+        "argon2_time_cost": 1,
+        "argon2_memory_kib": 1024,
+        "argon2_parallelism": 1,
+    }
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]
