@@ -7,9 +7,11 @@ import asyncio
 import getpass
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
+from typing import Any, TypeVar
 
 from pydantic import ValidationError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from parley.core.config import ConfigError, Settings, load_settings
 
@@ -28,6 +30,22 @@ def _settings_from(args: argparse.Namespace) -> Settings:
         if (value := getattr(args, key, None)) is not None
     }
     return load_settings(**overrides)
+
+
+T = TypeVar("T")
+
+
+def _run_database(work: Coroutine[Any, Any, T]) -> T:
+    """Run database work; an unreachable or refusing database is a message, not a traceback."""
+    try:
+        return asyncio.run(work)
+    except OSError as exc:  # connection refused, unknown host, timeout
+        raise ConfigError(f"cannot reach the database: {exc}") from None
+    except DBAPIError as exc:  # the server answered no: unknown database, bad password, …
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+        raise ConfigError(f"the database refused: {reason}") from None
+    except SQLAlchemyError as exc:
+        raise ConfigError(f"database error: {type(exc).__name__}: {exc}") from None
 
 
 async def _prepare_database(settings: Settings) -> None:
@@ -51,18 +69,16 @@ async def _prepare_database(settings: Settings) -> None:
 
 
 def command_serve(args: argparse.Namespace) -> int:
+    settings = _settings_from(args)  # before the heavy imports: a bad setting fails fast
+
     import uvicorn
 
     from parley.app import create_app
     from parley.core.logging import configure_logging
 
-    settings = _settings_from(args)
     configure_logging(settings.log_level)
     _ = settings.signing_key  # create the key file now, not on the first request
-    try:
-        asyncio.run(_prepare_database(settings))
-    except OSError as exc:
-        raise ConfigError(f"cannot reach the database: {exc}") from None
+    _run_database(_prepare_database(settings))
     config = uvicorn.Config(
         create_app(settings),
         host=settings.host,
@@ -78,6 +94,8 @@ def command_serve(args: argparse.Namespace) -> int:
 
 
 def command_migrate(args: argparse.Namespace) -> int:
+    from alembic.util import CommandError
+
     from parley.core.database import create_engine
     from parley.core.migrate import upgrade_database
 
@@ -90,7 +108,10 @@ def command_migrate(args: argparse.Namespace) -> int:
         finally:
             await engine.dispose()
 
-    asyncio.run(run())
+    try:
+        _run_database(run())
+    except CommandError as exc:  # e.g. an unknown revision
+        raise ConfigError(f"cannot migrate: {exc}") from None
     print(f"database migrated to {args.revision}")
     return 0
 
@@ -135,7 +156,7 @@ def command_admin_create(args: argparse.Namespace) -> int:
         finally:
             await runtime.close()
 
-    member_id = asyncio.run(run())
+    member_id = _run_database(run())
     print(f"admin {request.login_id} (id {member_id}) is ready")
     return 0
 

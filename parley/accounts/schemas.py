@@ -12,6 +12,9 @@ from parley.core.text import printable_line
 
 LoginId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]{3,32}$")]
 Nickname = Annotated[str, printable_line(1, 32)]
+#: a nickname search term: the same rules as a nickname (no NUL or controls, which some
+#: databases refuse outright), so a query that cannot match is a 422, not a database error
+NicknameQuery = Annotated[str, printable_line(1, 32)]
 Password = Annotated[str, Field(min_length=8, max_length=128)]
 #: what we accept when checking a password: never longer than any valid password
 GivenPassword = Annotated[str, Field(min_length=1, max_length=128)]
@@ -25,7 +28,9 @@ class SignupRequest(StrictModel):
 
 
 class LoginRequest(StrictModel):
-    login_id: Annotated[str, Field(min_length=1, max_length=64)]
+    #: the signup rule: an id that could never exist is a client error, and it keeps
+    #: NUL bytes away from the database and unbounded keys out of the login throttle
+    login_id: LoginId
     password: GivenPassword
 
 

@@ -62,6 +62,12 @@ async def signup(
 
 
 async def _throttle_login(runtime: Runtime, login_id: str, address: str) -> None:
+    """Refuse a throttled attempt, else charge it to the address and, provisionally, the account.
+
+    The account is charged *before* the password is checked (and cleared on success):
+    checking only afterwards let a burst of concurrent guesses all pass the check while the
+    first ones were still hashing, so the limit bounded nothing for a parallel attacker.
+    """
     settings = runtime.settings
     checks = (
         (f"acct:{login_id}", settings.login_failures_per_account),
@@ -71,6 +77,8 @@ async def _throttle_login(runtime: Runtime, login_id: str, address: str) -> None
         count, retry_after = await runtime.login_failures.count(key)
         if count >= limit:
             raise rate_limited(retry_after)
+    for key, _ in checks:
+        await runtime.login_failures.add(key)
 
 
 async def authenticate(
@@ -78,7 +86,6 @@ async def authenticate(
 ) -> Member:
     """Check credentials with one answer for unknown ids and wrong passwords, throttled."""
     await _throttle_login(runtime, login_id, address)
-    await runtime.login_failures.add(f"addr:{address}")
     member = await session.scalar(select(Member).where(Member.login_id == login_id))
     if member is None:
         await runtime.hasher.burn_time(password)
@@ -86,7 +93,6 @@ async def authenticate(
     else:
         valid, new_hash = await runtime.hasher.verify(password, member.password_hash)
     if not valid or member is None:
-        await runtime.login_failures.add(f"acct:{login_id}")
         raise unauthenticated("login id or password is wrong", INVALID_CREDENTIALS)
     await runtime.login_failures.clear(f"acct:{login_id}")
     if new_hash:

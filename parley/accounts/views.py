@@ -13,6 +13,7 @@ from parley.accounts.schemas import (
     MemberOut,
     MemberSummary,
     NicknameChange,
+    NicknameQuery,
     PasswordChange,
     RefreshRequest,
     SignupRequest,
@@ -101,7 +102,7 @@ async def search_members(
     principal: CurrentMember,
     session: ReadSession,
     runtime: RuntimeDep,
-    q: Annotated[str, Query(min_length=1, max_length=32)],
+    q: Annotated[NicknameQuery, Query()],
     page: PageQuery = 1,
     limit: Annotated[int | None, Query(ge=1)] = None,
 ) -> Page[MemberSummary]:

@@ -79,10 +79,20 @@ class Settings(BaseSettings):
     def _check_database_url(cls, value: str) -> str:
         try:
             url = make_url(value)
-        except ArgumentError as exc:
-            raise ValueError(f"not a database URL: {exc}") from None
+        except (ArgumentError, ValueError):  # ValueError: e.g. a port that is not a number
+            raise ValueError(
+                "not a database URL (expected e.g. postgresql+asyncpg://user@host:5432/name)"
+            ) from None
         if url.drivername not in SUPPORTED_DRIVERS:
             raise ValueError(f"driver must be one of {', '.join(SUPPORTED_DRIVERS)}")
+        return value
+
+    @field_validator("secret_key")
+    @classmethod
+    def _check_secret_key(cls, value: str | None) -> str | None:
+        # HS256 with a short key is brute-forceable offline from any one token
+        if value is not None and len(value) < 32:
+            raise ValueError("must be at least 32 characters (or unset, to generate one)")
         return value
 
     @field_validator("redis_url")
@@ -116,23 +126,40 @@ class Settings(BaseSettings):
 
 
 def load_or_create_secret(path: Path) -> str:
-    """Read the stored key, or create it atomically with owner-only permissions."""
+    """Read the stored key, or create it atomically with owner-only permissions.
+
+    Any filesystem failure becomes a `ConfigError` naming the file, so a server that cannot
+    keep its key stops with a sentence, not a traceback.
+    """
     try:
-        key = path.read_text(encoding="utf-8").strip()
+        return _read_secret(path)
     except FileNotFoundError:
         pass
-    else:
-        if len(key) < 32:
-            raise ConfigError(f"secret key file {path} is too short; delete it to regenerate")
-        return key
-    path.parent.mkdir(parents=True, exist_ok=True)
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+        raise ConfigError(f"cannot read the secret key file {path}: {reason}") from None
     key = secrets.token_urlsafe(48)
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
-        return load_or_create_secret(path)
+        return load_or_create_secret(path)  # another process created it first: use theirs
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot create the secret key file {path}: {exc.strerror}"
+            " (set PARLEY_SECRET_KEY or PARLEY_DATA_DIR)"
+        ) from None
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(key + "\n")
+    return key
+
+
+def _read_secret(path: Path) -> str:
+    key = path.read_text(encoding="utf-8").strip()
+    if len(key) < 32:
+        raise ConfigError(f"secret key file {path} is too short; delete it to regenerate")
+    if path.stat().st_mode & 0o077:
+        path.chmod(0o600)  # a copied or restored file may have lost its owner-only mode
     return key
 
 
@@ -153,5 +180,6 @@ def load_settings(**overrides: Any) -> Settings:
         lines = []
         for error in exc.errors():
             name = ".".join(str(part) for part in error["loc"]) or "settings"
-            lines.append(f"  PARLEY_{name.upper()}: {error['msg']}")
+            message = "unknown setting" if error["type"] == "extra_forbidden" else error["msg"]
+            lines.append(f"  PARLEY_{name.upper()}: {message}")
         raise ConfigError("invalid configuration:\n" + "\n".join(lines)) from None

@@ -1,4 +1,4 @@
-"""HTTP plumbing shared by every router: strict JSON parsing and request size limits."""
+"""HTTP plumbing shared by every router: strict JSON parsing, media types and size limits."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ from typing import Any
 import orjson
 from fastapi import Request, Response
 from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from parley.core.errors import problem_response
+from parley.core.errors import ParleyError, problem_response
 
 
 class StrictJsonRequest(Request):
@@ -22,20 +23,47 @@ class StrictJsonRequest(Request):
         return self._json
 
 
+def is_json_media_type(content_type: str | None) -> bool:
+    """`application/json` or any `application/*+json`, parameters ignored."""
+    media_type = (content_type or "").split(";", 1)[0].strip().lower()
+    return media_type == "application/json" or (
+        media_type.startswith("application/") and media_type.endswith("+json")
+    )
+
+
 class ParleyRoute(APIRoute):
-    """Every API route uses `StrictJsonRequest`."""
+    """Every API route uses `StrictJsonRequest`, and a JSON body must say it is JSON.
+
+    FastAPI hands a non-JSON body to the model as raw bytes, which surfaces as a confusing
+    422 about object types; a client that sent a form or plain text deserves a 415 instead.
+    Reading the body here, before FastAPI does, also lets a size-limit error escape as a 413
+    rather than being rewrapped as FastAPI's generic 400 "error parsing the body".
+    """
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
+        expects_json = self.body_field is not None
 
         async def strict_handler(request: Request) -> Response:
-            return await handler(StrictJsonRequest(request.scope, request.receive))
+            strict = StrictJsonRequest(request.scope, request.receive)
+            if expects_json and await strict.body():
+                content_type = strict.headers.get("content-type")
+                if not is_json_media_type(content_type):
+                    raise ParleyError(
+                        415,
+                        "unsupported_media_type",
+                        f"the body must be application/json, not {content_type or 'untyped'}",
+                    )
+            return await handler(strict)
 
         return strict_handler
 
 
-class _BodyTooLarge(Exception):
-    pass
+class _BodyTooLarge(HTTPException):
+    """An HTTPException so that framework code which re-raises those lets it through."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"request body exceeds {limit} bytes")
 
 
 class BodySizeLimitMiddleware:
@@ -77,7 +105,7 @@ class BodySizeLimitMiddleware:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
-                    raise _BodyTooLarge
+                    raise _BodyTooLarge(limit)
             return message
 
         async def tracking_send(message: Message) -> None:

@@ -11,7 +11,15 @@ from typing import Any
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-_RESERVED = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message"}
+#: record attributes that are not `extra` fields; `color_message` is uvicorn's ANSI-coloured
+#: duplicate of `msg`, noise in a JSON line
+_RESERVED = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {
+    "message",
+    "color_message",
+}
+#: loggers whose info lines say nothing an operator needs (alembic lists its plugins on
+#: every migration, and the embedded server migrates on every start)
+_QUIET_LOGGERS = ("alembic.runtime.plugins",)
 
 
 class JsonFormatter(logging.Formatter):
@@ -42,6 +50,8 @@ def configure_logging(level: str = "info") -> None:
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
     logging.getLogger("uvicorn.access").disabled = True
+    for name in _QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 access_log = logging.getLogger("parley.access")

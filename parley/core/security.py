@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import re
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -75,7 +76,15 @@ def issue_access_token(settings: Settings, member_id: int, session_id: str) -> t
     return jwt.encode(claims, settings.signing_key, algorithm=JWT_ALGORITHM), ttl
 
 
+_SESSION_ID = re.compile(r"[0-9a-f]{32}")
+
+
 def decode_access_token(settings: Settings, token: str) -> AccessClaims:
+    """Verify a token and check every claim's shape, so only well-formed claims reach the DB.
+
+    A bad signature, algorithm (`none` included), expiry or claim set raises `InvalidToken`;
+    so does any claim of the wrong type or range, whatever exception parsing it would raise.
+    """
     try:
         claims = jwt.decode(
             token,
@@ -84,17 +93,20 @@ def decode_access_token(settings: Settings, token: str) -> AccessClaims:
             issuer=JWT_ISSUER,
             options={"require": ["exp", "iat", "sub", "jti", "sid", "iss"]},
         )
-        member_id = int(claims["sub"])
-        session_id = claims["sid"]
-        if not isinstance(session_id, str) or not 0 < member_id < 2**63:
-            raise InvalidToken("bad claims")
-    except (jwt.PyJWTError, ValueError, TypeError) as exc:
+        subject, session_id = claims["sub"], claims["sid"]
+        if not (isinstance(subject, str) and subject.isascii() and subject.isdigit()):
+            raise InvalidToken("sub must be a member id")
+        member_id = int(subject)
+        if not isinstance(session_id, str) or not _SESSION_ID.fullmatch(session_id):
+            raise InvalidToken("sid must be a session id")
+        if not 0 < member_id < 2**63:
+            raise InvalidToken("sub is out of range")
+        expires_at = datetime.fromtimestamp(int(claims["exp"]), UTC)
+    except (jwt.PyJWTError, ValueError, TypeError, OverflowError, OSError) as exc:
+        # OverflowError/OSError: an `exp` far beyond any real date when building expires_at
         raise InvalidToken(str(exc)) from None
     return AccessClaims(
-        member_id=member_id,
-        session_id=session_id,
-        jti=str(claims["jti"]),
-        expires_at=datetime.fromtimestamp(int(claims["exp"]), UTC),
+        member_id=member_id, session_id=session_id, jti=str(claims["jti"]), expires_at=expires_at
     )
 
 
