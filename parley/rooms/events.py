@@ -1,0 +1,57 @@
+"""What the rest of the system hears about a room change: system messages and outbox frames.
+
+Both are written in the caller's transaction, so they exist exactly when the change commits.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from parley.chat.service import add_system_message
+from parley.core.outbox import enqueue_event
+from parley.rooms.models import Room
+from parley.rooms.schemas import RoomOut
+
+MemberEvent = Literal["join", "leave", "invite", "kick", "ban", "unban", "role", "owner"]
+RoomEvent = Literal["update", "delete"]
+
+
+def room_payload(room: Room) -> dict[str, Any]:
+    """The room as a JSON-ready dict: the `room` frame's payload and the API's `RoomOut`."""
+    return RoomOut.model_validate(room).model_dump(mode="json")
+
+
+async def announce_member(
+    session: AsyncSession,
+    room: Room,
+    event: MemberEvent,
+    member: tuple[int, str],
+    role: str | None,
+    body: str | None,
+    **details: Any,
+) -> None:
+    """Record a membership change: a system message (when `body` is given) and a `member` frame.
+
+    `member` is (id, nickname); `role` is the member's role after the change, None when the
+    change leaves them outside the room.
+    """
+    member_id, nickname = member
+    if body is not None:
+        await add_system_message(session, room.id, event, body, member_id=member_id, **details)
+    enqueue_event(
+        session,
+        room.id,
+        {
+            "type": "member",
+            "room_id": room.id,
+            "event": event,
+            "member": {"id": member_id, "nickname": nickname, "role": role},
+        },
+    )
+
+
+def announce_room(session: AsyncSession, room: Room, event: RoomEvent) -> None:
+    """Queue a `room` frame carrying the room as it is now (or was, for a delete)."""
+    enqueue_event(session, room.id, {"type": "room", "event": event, "room": room_payload(room)})

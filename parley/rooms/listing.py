@@ -1,0 +1,222 @@
+"""Read-only room listings: browse public rooms, "my rooms" with unread counts, members, bans.
+
+"My rooms" reads the `messages` table for previews and unread counts: a bounded number of
+queries whatever the number of rooms (one for the rooms, two for the previews, one per
+`UNREAD_CHUNK` rooms with something unread).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from typing import Any
+
+from sqlalchemy import BigInteger, ColumnElement, func, literal_column, or_, select, union_all
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from parley.accounts.models import Member
+from parley.chat.frames import message_payload
+from parley.chat.models import Message
+from parley.rooms.models import Room, RoomBan, RoomInvite, RoomMember
+from parley.rooms.schemas import (
+    BanOut,
+    InviteOut,
+    MessagePreview,
+    MyRoomOut,
+    RoomMemberOut,
+    RoomOut,
+)
+
+BROWSE_PAGE_SIZE = 20
+MEMBERS_PAGE_SIZE = 100
+UNREAD_CAP = 1000
+UNREAD_CHUNK = 200
+PREVIEW_CHARS = 200
+
+
+def _like_pattern(query: str) -> str:
+    key = unicodedata.normalize("NFKC", query).casefold()
+    escaped = key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+async def _paged(
+    session: AsyncSession, statement: Any, page: int, size: int
+) -> tuple[list[Any], bool]:
+    """One page of rows plus whether another page follows (by fetching one row more)."""
+    rows = list(await session.execute(statement.offset((page - 1) * size).limit(size + 1)))
+    return rows[:size], len(rows) > size
+
+
+async def browse(session: AsyncSession, query: str, page: int) -> tuple[list[RoomOut], bool]:
+    """Public rooms whose name contains `query` (case-insensitive), by name."""
+    statement = select(Room).where(Room.is_private.is_(False), Room.kind == "group")
+    if query:
+        statement = statement.where(Room.name_key.like(_like_pattern(query), escape="\\"))
+    rows, more = await _paged(
+        session, statement.order_by(Room.name_key, Room.id), page, BROWSE_PAGE_SIZE
+    )
+    return [RoomOut.model_validate(room) for (room,) in rows], more
+
+
+def visible_to(member_id: int) -> ColumnElement[bool]:
+    """Messages the member may see: everything but whispers between others."""
+    return or_(
+        Message.kind != "whisper",
+        Message.sender_id == member_id,
+        Message.to_member_id == member_id,
+    )
+
+
+async def _previews(
+    session: AsyncSession, member_id: int, room_ids: list[int]
+) -> dict[int, MessagePreview]:
+    """The newest visible message of each room (a correlated newest-first index probe)."""
+    if not room_ids:
+        return {}
+    newest = (
+        select(Message.id)
+        .where(Message.room_id == Room.id, visible_to(member_id))
+        .order_by(Message.seq.desc())
+        .limit(1)
+        .correlate(Room)
+        .scalar_subquery()
+    )
+    ids = [i for i in await session.scalars(select(newest).where(Room.id.in_(room_ids))) if i]
+    if not ids:
+        return {}
+    rows = await session.execute(
+        select(Message, Member.nickname)
+        .outerjoin(Member, Member.id == Message.sender_id)
+        .where(Message.id.in_(ids))
+    )
+    previews = {}
+    for message, nickname in rows:
+        payload = message_payload(message, nickname)
+        payload["body"] = payload["body"][:PREVIEW_CHARS]
+        previews[message.room_id] = MessagePreview.model_validate(payload)
+    return previews
+
+
+async def _unread(session: AsyncSession, member_id: int, after: dict[int, int]) -> dict[int, int]:
+    """Unread counts, each capped at `UNREAD_CAP`, for rooms with messages after the marker."""
+    counts: dict[int, int] = {}
+    items = list(after.items())
+    for start in range(0, len(items), UNREAD_CHUNK):
+        parts = []
+        for room_id, after_seq in items[start : start + UNREAD_CHUNK]:
+            capped = (
+                select(Message.id)
+                .where(
+                    Message.room_id == room_id,
+                    Message.seq > after_seq,
+                    visible_to(member_id),
+                    or_(Message.sender_id.is_(None), Message.sender_id != member_id),
+                )
+                .limit(UNREAD_CAP)
+                .subquery()
+            )
+            # the id is an int from the database, safe to inline (keeps UNION types simple)
+            room_col = literal_column(str(int(room_id)), BigInteger).label("room_id")
+            parts.append(select(room_col, func.count().label("n")).select_from(capped))
+        statement = parts[0] if len(parts) == 1 else union_all(*parts)
+        for room_id, n in await session.execute(statement):
+            counts[int(room_id)] = int(n)
+    return counts
+
+
+async def my_rooms(session: AsyncSession, member_id: int) -> list[MyRoomOut]:
+    """Every room of the member, most recently active first."""
+    rows = list(
+        await session.execute(
+            select(Room, RoomMember.role, RoomMember.last_read_seq)
+            .join(RoomMember, RoomMember.room_id == Room.id)
+            .where(RoomMember.member_id == member_id)
+        )
+    )
+    previews = await _previews(session, member_id, [room.id for room, _, _ in rows])
+    behind = {room.id: read for room, _, read in rows if room.last_seq > read}
+    unread = await _unread(session, member_id, behind)
+    result = [
+        MyRoomOut(
+            **RoomOut.model_validate(room).model_dump(),
+            role=role,
+            last_seq=room.last_seq,
+            last_read_seq=last_read,
+            unread=unread.get(room.id, 0),
+            last_message=previews.get(room.id),
+        )
+        for room, role, last_read in rows
+    ]
+    result.sort(
+        key=lambda r: (r.last_message.created_at if r.last_message else r.created_at, r.id),
+        reverse=True,
+    )
+    return result
+
+
+async def members_of(
+    session: AsyncSession, room_id: int, page: int
+) -> tuple[list[RoomMemberOut], bool]:
+    statement = (
+        select(Member.id, Member.nickname, RoomMember.role, RoomMember.joined_at)
+        .join(RoomMember, RoomMember.member_id == Member.id)
+        .where(RoomMember.room_id == room_id)
+        .order_by(RoomMember.joined_at, RoomMember.member_id)
+    )
+    rows, more = await _paged(session, statement, page, MEMBERS_PAGE_SIZE)
+    return [RoomMemberOut(id=i, nickname=n, role=r, joined_at=j) for i, n, r, j in rows], more
+
+
+def _summary(member_id: int | None, nickname: str | None) -> dict[str, Any] | None:
+    return (
+        None if member_id is None or nickname is None else {"id": member_id, "nickname": nickname}
+    )
+
+
+async def bans_of(session: AsyncSession, room_id: int, page: int) -> tuple[list[BanOut], bool]:
+    by = aliased(Member)
+    statement = (
+        select(RoomBan, Member.nickname, by.nickname)
+        .join(Member, Member.id == RoomBan.member_id)
+        .outerjoin(by, by.id == RoomBan.banned_by)
+        .where(RoomBan.room_id == room_id)
+        .order_by(RoomBan.created_at.desc(), RoomBan.member_id)
+    )
+    rows, more = await _paged(session, statement, page, MEMBERS_PAGE_SIZE)
+    return [ban_out(ban, nickname, by_nickname) for ban, nickname, by_nickname in rows], more
+
+
+def ban_out(ban: RoomBan, nickname: str, by_nickname: str | None) -> BanOut:
+    return BanOut.model_validate(
+        {
+            "member": _summary(ban.member_id, nickname),
+            "banned_by": _summary(ban.banned_by, by_nickname),
+            "reason": ban.reason,
+            "created_at": ban.created_at,
+        }
+    )
+
+
+def invite_out(room: Room, member: Member, row: RoomInvite, by_nickname: str | None) -> InviteOut:
+    return InviteOut.model_validate(
+        {
+            "room": RoomOut.model_validate(room),
+            "member": {"id": member.id, "nickname": member.nickname},
+            "invited_by": _summary(row.invited_by, by_nickname),
+            "created_at": row.created_at,
+        }
+    )
+
+
+async def invites_of(session: AsyncSession, member: Member) -> list[InviteOut]:
+    """The member's pending invites, newest first."""
+    by = aliased(Member)
+    rows = await session.execute(
+        select(RoomInvite, Room, by.nickname)
+        .join(Room, Room.id == RoomInvite.room_id)
+        .outerjoin(by, by.id == RoomInvite.invited_by)
+        .where(RoomInvite.member_id == member.id)
+        .order_by(RoomInvite.created_at.desc(), RoomInvite.room_id)
+    )
+    return [invite_out(room, member, row, nickname) for row, room, nickname in rows]

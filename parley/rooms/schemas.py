@@ -1,0 +1,129 @@
+"""Request and response bodies of the room and membership endpoints."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from parley.accounts.schemas import MemberSummary
+from parley.core.database import MAX_BIGINT
+from parley.core.schemas import StrictModel
+from parley.core.text import printable_line
+
+RoomName = Annotated[str, printable_line(1, 50)]
+Topic = Annotated[str, printable_line(0, 200)]
+Capacity = Annotated[int, Field(ge=2, le=10_000)]
+#: a member id in a body: a positive 64-bit integer, so huge numbers are a 422, not a 500
+MemberId = Annotated[int, Field(ge=1, le=MAX_BIGINT)]
+Role = Literal["owner", "admin", "member"]
+
+
+class RoomCreate(StrictModel):
+    name: RoomName
+    is_private: bool = False
+    topic: Topic = ""
+    capacity: Capacity = 500
+    members_can_invite: bool = False
+
+
+class RoomUpdate(StrictModel):
+    """A partial update: only the fields sent change; `null` is refused, not "unchanged"."""
+
+    name: RoomName | None = None
+    is_private: bool | None = None
+    topic: Topic | None = None
+    capacity: Capacity | None = None
+    members_can_invite: bool | None = None
+
+    @model_validator(mode="after")
+    def _no_nulls(self) -> RoomUpdate:
+        nulls = [name for name in self.model_fields_set if getattr(self, name) is None]
+        if nulls:
+            raise ValueError(f"may not be null: {', '.join(sorted(nulls))}")
+        return self
+
+    def changes(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.model_fields_set}
+
+
+class RoomOut(BaseModel):
+    """What anyone allowed to see a room sees of it (also the `room` frame's payload)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    name: str
+    kind: str
+    is_private: bool
+    topic: str
+    capacity: int
+    member_count: int
+    members_can_invite: bool
+    created_at: datetime
+
+
+class RoomDetail(RoomOut):
+    #: the caller's role in the room, or null when not a member
+    role: Role | None
+    #: whether the caller holds a pending invite
+    invited: bool
+
+
+class SenderOut(BaseModel):
+    #: null for a member who has withdrawn
+    id: int | None
+    nickname: str
+
+
+class MessagePreview(BaseModel):
+    seq: int
+    kind: str
+    #: null for system messages
+    sender: SenderOut | None
+    body: str
+    created_at: datetime
+
+
+class MyRoomOut(RoomOut):
+    role: Role
+    last_seq: int
+    last_read_seq: int
+    #: visible messages after the read marker not sent by the caller, capped at `UNREAD_CAP`
+    unread: int
+    last_message: MessagePreview | None
+
+
+class RoomMemberOut(BaseModel):
+    id: int
+    nickname: str
+    role: Role
+    joined_at: datetime
+
+
+class InviteRequest(StrictModel):
+    member_id: MemberId
+
+
+class InviteOut(BaseModel):
+    room: RoomOut
+    member: MemberSummary
+    invited_by: MemberSummary | None
+    created_at: datetime
+
+
+class BanRequest(StrictModel):
+    member_id: MemberId
+    reason: Annotated[str, printable_line(0, 200)] = ""
+
+
+class BanOut(BaseModel):
+    member: MemberSummary
+    banned_by: MemberSummary | None
+    reason: str
+    created_at: datetime
+
+
+class RoleChange(StrictModel):
+    role: Literal["admin", "member"]
