@@ -18,6 +18,7 @@ from parley.core.errors import install_error_handlers
 from parley.core.http import BodySizeLimitMiddleware
 from parley.core.logging import AccessLogMiddleware
 from parley.core.runtime import Runtime
+from parley.rooms.views import router as rooms_router
 
 STATIC_DIR = Path(__file__).parent / "web" / "static"
 API_PREFIX = "/api/v1"
@@ -51,6 +52,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
     install_error_handlers(app)
     app.include_router(ops.router)
     app.include_router(accounts_router, prefix=API_PREFIX)
+    app.include_router(rooms_router, prefix=API_PREFIX)
     app.mount(
         "/static/swagger",
         StaticFiles(directory=swagger_ui_bundle.swagger_ui_path),
