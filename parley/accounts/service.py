@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import unicodedata
 import uuid
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -23,12 +22,9 @@ from parley.core.security import (
     issue_access_token,
     new_opaque_token,
 )
+from parley.rooms.service import leave_all_rooms
 
 INVALID_CREDENTIALS = "invalid_credentials"
-
-WithdrawHook = Callable[[AsyncSession, int], Awaitable[None]]
-#: called inside the withdraw transaction before the member row goes (e.g. leave every room)
-WITHDRAW_HOOKS: list[WithdrawHook] = []
 
 
 def nickname_key(nickname: str) -> str:
@@ -260,10 +256,10 @@ async def change_nickname(session: AsyncSession, principal: Principal, nickname:
 async def withdraw(
     session: AsyncSession, runtime: Runtime, principal: Principal, password: str
 ) -> None:
-    """Delete the account; its messages stay, shown as from a deleted member."""
+    """Delete the account: it leaves every room first (ownership passes on, empty rooms go);
+    its messages stay, shown as from a deleted member."""
     await _check_password(runtime, principal.member, password)
-    for hook in WITHDRAW_HOOKS:
-        await hook(session, principal.id)
+    await leave_all_rooms(session, principal.id)
     await session.execute(delete(Member).where(Member.id == principal.id))
     await session.commit()
 
