@@ -6,12 +6,10 @@ import itertools
 from typing import Any
 
 import httpx
-import orjson
 from sqlalchemy import select
 
 from parley.accounts import service as accounts
 from parley.chat.models import Message
-from parley.core.outbox import OutboxEvent
 from parley.core.runtime import Runtime
 from parley.rooms.models import Room
 from tests.support.api import PASSWORD, Account, login
@@ -70,15 +68,6 @@ async def messages(runtime: Runtime, room_id: int) -> list[Message]:
 async def room_row(runtime: Runtime, room_id: int) -> Room | None:
     async with runtime.db.sessions() as session:
         return await session.get(Room, room_id)
-
-
-async def outbox(runtime: Runtime, room_id: int | None = None) -> list[dict[str, Any]]:
-    """The pending outbox frames, oldest first (of one room when `room_id` is given)."""
-    async with runtime.db.sessions() as session:
-        statement = select(OutboxEvent).order_by(OutboxEvent.id)
-        if room_id is not None:
-            statement = statement.where(OutboxEvent.room_id == room_id)
-        return [orjson.loads(row.payload) for row in await session.scalars(statement)]
 
 
 def member_frames(frames: list[dict[str, Any]]) -> list[tuple[str, int, str | None]]:

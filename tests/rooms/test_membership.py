@@ -6,6 +6,7 @@ import httpx
 import orjson
 
 from parley.core.runtime import Runtime
+from tests.rooms.conftest import CommittedFrames
 from tests.rooms.support import (
     API,
     add_member,
@@ -14,14 +15,13 @@ from tests.rooms.support import (
     join,
     member_frames,
     messages,
-    outbox,
     room_row,
 )
 from tests.support.api import assert_problem, signup
 
 
 async def test_join_and_leave_record_system_messages_with_consecutive_seqs(
-    client: httpx.AsyncClient, runtime: Runtime
+    client: httpx.AsyncClient, runtime: Runtime, frames: CommittedFrames
 ) -> None:
     owner, bob, carol = await signup(client), await signup(client), await signup(client)
     room = await create_room(client, owner, name="Lobby")
@@ -48,13 +48,13 @@ async def test_join_and_leave_record_system_messages_with_consecutive_seqs(
     stored = await room_row(runtime, room["id"])
     assert stored is not None and stored.member_count == 2 and stored.last_seq == 3
 
-    frames = await outbox(runtime, room["id"])
-    assert member_frames(frames) == [
+    room_frames = frames.of(room["id"])
+    assert member_frames(room_frames) == [
         ("join", bob.id, "member"),
         ("join", carol.id, "member"),
         ("leave", bob.id, None),
     ]
-    assert [f["seq"] for f in frames if f["type"] == "message"] == [1, 2, 3]
+    assert [f["seq"] for f in room_frames if f["type"] == "message"] == [1, 2, 3]
 
     again = await join(client, carol, room["id"])
     assert_problem(again, 409, "already_member")
@@ -104,7 +104,9 @@ async def test_private_rooms_need_an_invite_which_a_join_uses_up(client: httpx.A
     assert_problem(await invite(client, owner, rid, 987_654_321), 404, "member_not_found")
 
 
-async def test_kick_ban_unban_and_roles(client: httpx.AsyncClient, runtime: Runtime) -> None:
+async def test_kick_ban_unban_and_roles(
+    client: httpx.AsyncClient, runtime: Runtime, frames: CommittedFrames
+) -> None:
     owner, admin, alice, bob = [await signup(client) for _ in range(4)]
     room = await create_room(client, owner)
     rid = room["id"]
@@ -182,7 +184,7 @@ async def test_kick_ban_unban_and_roles(client: httpx.AsyncClient, runtime: Runt
     stored = await room_row(runtime, rid)
     assert stored is not None and stored.member_count == 4
 
-    events = [e for e, _, _ in member_frames(await outbox(runtime, rid))]
+    events = [e for e, _, _ in member_frames(frames.of(rid))]
     assert events == [
         *["invite", "join"] * 3,
         "role",
@@ -197,7 +199,7 @@ async def test_kick_ban_unban_and_roles(client: httpx.AsyncClient, runtime: Runt
 
 
 async def test_owner_leaving_passes_ownership_then_the_last_one_out_deletes(
-    client: httpx.AsyncClient, runtime: Runtime
+    client: httpx.AsyncClient, runtime: Runtime, frames: CommittedFrames
 ) -> None:
     owner, old, admin = [await signup(client) for _ in range(3)]
     room = await create_room(client, owner)
@@ -208,7 +210,7 @@ async def test_owner_leaving_passes_ownership_then_the_last_one_out_deletes(
     # the oldest admin wins over an older plain member
     detail = (await client.get(f"{API}/rooms/{rid}", headers=admin.headers)).json()
     assert detail["role"] == "owner" and detail["member_count"] == 2
-    assert member_frames(await outbox(runtime, rid))[-2:] == [
+    assert member_frames(frames.of(rid))[-2:] == [
         ("leave", owner.id, None),
         ("owner", admin.id, "owner"),
     ]
@@ -218,7 +220,7 @@ async def test_owner_leaving_passes_ownership_then_the_last_one_out_deletes(
     assert (await client.post(f"{API}/rooms/{rid}/leave", headers=old.headers)).status_code == 204
     assert await room_row(runtime, rid) is None
     assert await messages(runtime, rid) == []
-    last = (await outbox(runtime, rid))[-1]
+    last = (frames.of(rid))[-1]
     assert last["type"] == "room" and last["event"] == "delete" and last["room"]["id"] == rid
     assert_problem(
         await client.get(f"{API}/rooms/{rid}", headers=old.headers), 404, "room_not_found"
