@@ -1,0 +1,108 @@
+"""`parley bench`: the command line, wired into `parley.cli` by `add_bench_parser`."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from parley.bench.plan import Mode
+from parley.bench.runner import BenchConfig, BenchError, run_bench
+from parley.bench.spawn import bench_server, server_hint
+
+EPILOG = f"""\
+The server must allow the load: start it with at least
+  {server_hint()}
+(fast sign-ups, send limits above the offered rate, no login throttling of the bench),
+or let the bench start a throwaway one with --serve-dir.
+"""
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError("must be positive")
+    return value
+
+
+def add_bench_parser(subparsers: Any) -> argparse.ArgumentParser:
+    bench: argparse.ArgumentParser = subparsers.add_parser(
+        "bench",
+        help="drive a server with many WebSocket clients and measure it",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    bench.add_argument("--url", default="http://127.0.0.1:8000", help="the server's base URL")
+    bench.add_argument("--clients", type=_positive_int, default=100)
+    bench.add_argument("--rooms", type=_positive_int, default=10)
+    load = bench.add_mutually_exclusive_group()
+    load.add_argument(
+        "--rate", type=_positive_float, help="offered messages per second per room (open loop)"
+    )
+    load.add_argument(
+        "--in-flight", type=_positive_int, help="messages in flight per room (closed loop)"
+    )
+    load.add_argument("--idle", action="store_true", help="connect and subscribe only")
+    bench.add_argument("--duration", type=_positive_float, default=10.0, help="seconds of load")
+    bench.add_argument("--workers", type=_positive_int, default=1, help="generator processes")
+    bench.add_argument("--server-pid", type=int, help="default: whoever listens on the port")
+    bench.add_argument(
+        "--source-addresses", default="", help="comma-separated local addresses to bind"
+    )
+    bench.add_argument("--body-bytes", type=_positive_int, default=64)
+    bench.add_argument("--compression", action="store_true", help="offer permessage-deflate")
+    bench.add_argument("--json", type=Path, help="also write the report here")
+    bench.add_argument(
+        "--serve-dir", type=Path, help="start a throwaway server (SQLite) in this directory"
+    )
+    bench.set_defaults(handler=command_bench)
+    return bench
+
+
+def config_from(args: argparse.Namespace, url: str, pid: int | None) -> BenchConfig:
+    if args.clients < args.rooms:
+        raise BenchError("--clients must be at least --rooms: every room needs a sender")
+    mode: Mode = "idle" if args.idle else "rate" if args.rate else "in_flight"
+    sources = [a.strip() for a in args.source_addresses.split(",") if a.strip()]
+    return BenchConfig(
+        url=url.rstrip("/"),
+        clients=args.clients,
+        rooms=args.rooms,
+        mode=mode,
+        duration_s=0.0 if args.idle else args.duration,
+        rate_per_room=args.rate or 0.0,
+        in_flight=args.in_flight or 1,
+        workers=min(args.workers, args.clients),
+        server_pid=pid,
+        source_addresses=sources,
+        body_bytes=args.body_bytes,
+        compression=args.compression,
+    )
+
+
+def command_bench(args: argparse.Namespace) -> int:
+    from parley.bench.report import format_report
+
+    try:
+        with contextlib.ExitStack() as stack:
+            url, pid = args.url, args.server_pid
+            if args.serve_dir:
+                url, pid = stack.enter_context(bench_server(args.serve_dir))
+            report = run_bench(config_from(args, url, pid))
+    except (RuntimeError, OSError) as exc:  # BenchError, SetupError and spawn failures
+        print(f"parley bench: {exc}", file=sys.stderr)
+        return 1
+    print(format_report(report))
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    return 0
