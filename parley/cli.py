@@ -185,6 +185,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--password-stdin", action="store_true", help="read the password from standard input"
     )
     create.set_defaults(handler=command_admin_create)
+
+    from parley.bench.cli import add_bench_parser
+
+    add_bench_parser(commands)
     return parser
 
 
