@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import orjson
@@ -43,7 +43,7 @@ class CommittedFrames:
 @pytest.fixture
 def frames() -> Iterator[CommittedFrames]:
     recorder = CommittedFrames()
-    hooks = {
+    hooks: dict[str, Callable[..., None]] = {
         "after_flush": recorder.after_flush,
         "after_commit": recorder.after_commit,
         "after_rollback": recorder.after_rollback,
