@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -12,20 +12,21 @@ from fastapi.staticfiles import StaticFiles
 
 from parley import __version__
 from parley.accounts.views import router as accounts_router
+from parley.chat.views import router as chat_router
 from parley.core import ops
 from parley.core.config import Settings
 from parley.core.errors import install_error_handlers
 from parley.core.http import BodySizeLimitMiddleware
 from parley.core.logging import AccessLogMiddleware
 from parley.core.runtime import Runtime
+from parley.realtime.gateway import router as gateway_router
+from parley.realtime.service import start_realtime, stop_realtime
+from parley.realtime.views import router as realtime_router
 from parley.rooms.views import router as rooms_router
 
 STATIC_DIR = Path(__file__).parent / "web" / "static"
 API_PREFIX = "/api/v1"
 JSON_BODY_LIMIT = 256 * 1024
-
-#: hooks run after the runtime is built and before it is closed (gateway, relay, bus)
-StartupHook = Callable[[Runtime], Awaitable[None]]
 
 
 def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
@@ -35,9 +36,11 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         own_runtime = runtime is None
         app.state.runtime = runtime or Runtime.build(settings)
+        await start_realtime(app.state.runtime)
         try:
             yield
         finally:
+            await stop_realtime(app.state.runtime)
             if own_runtime:
                 await app.state.runtime.close()
 
@@ -52,6 +55,9 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
     install_error_handlers(app)
     app.include_router(ops.router)
     app.include_router(accounts_router, prefix=API_PREFIX)
+    app.include_router(realtime_router, prefix=API_PREFIX)
+    app.include_router(chat_router, prefix=API_PREFIX)
+    app.include_router(gateway_router)
     app.include_router(rooms_router, prefix=API_PREFIX)
     app.mount(
         "/static/swagger",

@@ -75,6 +75,7 @@ def command_serve(args: argparse.Namespace) -> int:
 
     from parley.app import create_app
     from parley.core.logging import configure_logging
+    from parley.realtime.wire import FastWebSocketProtocol
 
     configure_logging(settings.log_level)
     _ = settings.signing_key  # create the key file now, not on the first request
@@ -86,8 +87,13 @@ def command_serve(args: argparse.Namespace) -> int:
         log_config=None,
         access_log=False,
         proxy_headers=False,
-        timeout_graceful_shutdown=10,
+        timeout_graceful_shutdown=int(settings.shutdown_grace_seconds),
         server_header=False,
+        ws=FastWebSocketProtocol,
+        ws_max_size=settings.ws_max_frame_bytes,
+        ws_per_message_deflate=False,
+        ws_ping_interval=settings.ws_ping_interval_seconds,
+        ws_ping_timeout=settings.ws_ping_interval_seconds,
     )
     uvicorn.Server(config).run()
     return 0

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from parley.accounts.service import Principal, resolve_principal
-from parley.core.deps import DbSession, SettingsDep
+from parley.core.deps import ReadSession, SettingsDep
 from parley.core.errors import ParleyError, forbidden, unauthenticated
 from parley.core.security import InvalidToken, decode_access_token
 
@@ -38,7 +38,9 @@ def check_csrf(request: Request) -> None:
         raise forbidden("csrf_failed", "missing or wrong CSRF token")
 
 
-async def get_principal(request: Request, session: DbSession, settings: SettingsDep) -> Principal:
+async def get_principal(request: Request, session: ReadSession, settings: SettingsDep) -> Principal:
+    """Authenticate on a read-only session: a request never holds SQLite's write lock merely
+    for being authenticated (it may be waiting on the message writer, which needs it)."""
     token = bearer_token(request)
     if token is None:
         token = request.cookies.get(ACCESS_COOKIE)

@@ -203,7 +203,11 @@ async def logout(session: AsyncSession, token: str) -> None:
 
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """The authenticated member of a request or a connection, read from the session only."""
+    """The authenticated member of a request or a connection, read from the session only.
+
+    `member` is a read-only snapshot (loaded by the authentication query); services that
+    change the member load it again in their own transaction with `load_member`.
+    """
 
     member: Member
     session_id: str
@@ -219,15 +223,28 @@ class Principal:
 
 async def resolve_principal(session: AsyncSession, claims: AccessClaims) -> Principal:
     """The member behind valid access claims, if their session is still alive."""
+    return await resolve_session(session, claims.member_id, claims.session_id)
+
+
+async def resolve_session(session: AsyncSession, member_id: int, session_id: str) -> Principal:
+    """The member of a live login session (access tokens and WebSocket tickets)."""
     row = await session.execute(
         select(Member, AuthSession.revoked_at)
         .join(AuthSession, AuthSession.member_id == Member.id)
-        .where(AuthSession.id == claims.session_id, Member.id == claims.member_id)
+        .where(AuthSession.id == session_id, Member.id == member_id)
     )
     found = row.first()
     if found is None or found[1] is not None:
         raise unauthenticated("session has ended", "session_revoked")
-    return Principal(member=found[0], session_id=claims.session_id)
+    return Principal(member=found[0], session_id=session_id)
+
+
+async def load_member(session: AsyncSession, principal: Principal) -> Member:
+    """The principal's member row, attached to `session` so changes to it are saved."""
+    member = await session.get(Member, principal.id)
+    if member is None:
+        raise unauthenticated("the account no longer exists", "session_revoked")
+    return member
 
 
 async def _check_password(runtime: Runtime, member: Member, password: str) -> None:
@@ -240,17 +257,19 @@ async def change_password(
     session: AsyncSession, runtime: Runtime, principal: Principal, current: str, new: str
 ) -> None:
     """Set a new password and end every other session of the member."""
-    await _check_password(runtime, principal.member, current)
-    principal.member.password_hash = await runtime.hasher.hash(new)
+    member = await load_member(session, principal)
+    await _check_password(runtime, member, current)
+    member.password_hash = await runtime.hasher.hash(new)
     await _revoke_sessions(session, principal.id, "password_changed", keep=principal.session_id)
     await session.commit()
 
 
 async def change_nickname(session: AsyncSession, principal: Principal, nickname: str) -> Member:
-    principal.member.nickname = nickname
-    principal.member.nickname_key = nickname_key(nickname)
+    member = await load_member(session, principal)
+    member.nickname = nickname
+    member.nickname_key = nickname_key(nickname)
     await session.commit()
-    return principal.member
+    return member
 
 
 async def withdraw(
@@ -258,7 +277,7 @@ async def withdraw(
 ) -> None:
     """Delete the account: it leaves every room first (ownership passes on, empty rooms go);
     its messages stay, shown as from a deleted member."""
-    await _check_password(runtime, principal.member, password)
+    await _check_password(runtime, await load_member(session, principal), password)
     await leave_all_rooms(session, principal.id)
     await session.execute(delete(Member).where(Member.id == principal.id))
     await session.commit()

@@ -4,16 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
+
 from parley.chat.models import Message
 
-DELETED_MEMBER = {"id": None, "nickname": "(deleted member)"}
-
-
-def sender_view(sender_id: int | None, nickname: str | None) -> dict[str, Any] | None:
-    """The sender as clients see it: a deleted member keeps a placeholder, system has none."""
-    if sender_id is None:
-        return None if nickname is None else dict(DELETED_MEMBER)
-    return {"id": sender_id, "nickname": nickname}
+DELETED_MEMBER: dict[str, Any] = {"id": None, "nickname": "(deleted member)"}
 
 
 def message_payload(message: Message, sender_nickname: str | None) -> dict[str, Any]:
@@ -38,7 +33,5 @@ def message_payload(message: Message, sender_nickname: str | None) -> dict[str, 
     if message.kind == "whisper":
         payload["to"] = message.to_member_id
     if message.meta is not None:
-        import orjson
-
         payload["meta"] = orjson.loads(message.meta)
     return payload

@@ -12,7 +12,7 @@ from parley.chat.frames import message_payload
 from parley.chat.models import Message
 from parley.core.database import utcnow
 from parley.core.outbox import enqueue_event
-from parley.rooms.models import Room
+from parley.rooms.models import Room, RoomMember
 
 
 async def allocate_seqs(session: AsyncSession, room_id: int, count: int = 1) -> int:
@@ -52,3 +52,18 @@ async def add_system_message(
     await session.flush()
     enqueue_event(session, room_id, {"type": "message", **message_payload(message, None)})
     return message
+
+
+async def mark_read(session: AsyncSession, room_id: int, member_id: int, seq: int) -> int | None:
+    """Move the member's read marker forward (never back, never past the room's last seq).
+
+    Returns the marker now stored, or None when the member is not in the room.
+    """
+    room_last = await session.scalar(select(Room.last_seq).where(Room.id == room_id))
+    membership = await session.get(RoomMember, (room_id, member_id))
+    if room_last is None or membership is None:
+        return None
+    target = min(seq, int(room_last))
+    if target > membership.last_read_seq:
+        membership.last_read_seq = target
+    return membership.last_read_seq

@@ -56,6 +56,18 @@ class Settings(BaseSettings):
     login_window_seconds: Annotated[int, Field(ge=1)] = 300
 
     message_max_chars: Annotated[int, Field(ge=1, le=100_000)] = 4000
+    send_rate: Annotated[float, Field(gt=0, le=100_000)] = 10.0
+    send_burst: Annotated[float, Field(ge=1, le=1_000_000)] = 20.0
+    ws_send_buffer_bytes: Annotated[int, Field(ge=16_384, le=64 * 1024 * 1024)] = 512 * 1024
+    ws_max_frame_bytes: Annotated[int, Field(ge=1024, le=16 * 1024 * 1024)] = 64 * 1024
+    ws_ping_interval_seconds: Annotated[float, Field(gt=0, le=3600)] = 20.0
+    ws_ticket_ttl_seconds: Annotated[int, Field(ge=1, le=3600)] = 30
+    ws_allowed_origins: list[str] = []
+    ws_max_pending_sends: Annotated[int, Field(ge=1, le=100_000)] = 256
+    resume_max_messages: Annotated[int, Field(ge=1, le=100_000)] = 500
+    presence_grace_seconds: Annotated[float, Field(ge=0, le=3600)] = 10.0
+    typing_interval_seconds: Annotated[float, Field(ge=0, le=60)] = 2.0
+    shutdown_grace_seconds: Annotated[float, Field(ge=0, le=600)] = 10.0
     member_search_max_limit: Annotated[int, Field(ge=1, le=200)] = 50
     db_pool_size: Annotated[int, Field(ge=1, le=200)] = 10
 

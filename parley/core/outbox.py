@@ -29,9 +29,14 @@ class OutboxEvent(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+#: set in `Session.info` when the transaction wrote events, so the relay wakes after commit
+OUTBOX_PENDING = "parley_outbox_pending"
+
+
 def enqueue_event(session: AsyncSession, room_id: int | None, frame: dict[str, Any]) -> None:
     """Add an event to the current transaction; it is published only if the transaction commits."""
     session.add(OutboxEvent(room_id=room_id, payload=orjson.dumps(frame).decode()))
+    session.info[OUTBOX_PENDING] = True
 
 
 async def take_pending(session: AsyncSession, limit: int = 500) -> list[OutboxEvent]:

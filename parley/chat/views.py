@@ -1,0 +1,105 @@
+"""HTTP routes of messages: history, sending (bots), read markers."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+
+from parley.accounts.deps import CurrentMember
+from parley.chat import service
+from parley.chat.history import read_messages
+from parley.chat.schemas import AckOut, MessagePage, ReadMarker, ReadOut, SendMessage
+from parley.chat.writer import SendRejected
+from parley.core.database import MAX_BIGINT
+from parley.core.deps import DbSession, IdPath, ReadSession, RuntimeDep
+from parley.core.errors import ParleyError, not_found, rate_limited
+from parley.core.http import ParleyRoute
+from parley.realtime.service import realtime_of
+from parley.rooms.access import get_membership, get_room
+
+router = APIRouter(route_class=ParleyRoute, tags=["messages"])
+SeqQuery = Annotated[int | None, Query(ge=0, le=MAX_BIGINT)]
+
+_REJECTION_STATUS = {
+    "rate_limited": 429,
+    "not_a_member": 403,
+    "invalid_target": 422,
+    "invalid_field": 422,
+    "empty_body": 422,
+    "body_too_long": 422,
+    "unavailable": 503,
+}
+
+
+async def _require_member(session: ReadSession | DbSession, room_id: int, member_id: int) -> None:
+    """Members only; a private room is invisible (404) to everyone else."""
+    room = await get_room(session, room_id)
+    if room is None:
+        raise not_found("room", "room_not_found")
+    if await get_membership(session, room_id, member_id) is None:
+        if room.is_private:
+            raise not_found("room", "room_not_found")
+        raise ParleyError(403, "not_a_member", "join the room to read or write its messages")
+
+
+@router.get("/rooms/{room_id}/messages")
+async def list_messages(
+    room_id: IdPath,
+    principal: CurrentMember,
+    session: ReadSession,
+    before_seq: SeqQuery = None,
+    after_seq: SeqQuery = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+) -> MessagePage:
+    """History by seq cursor: newest page by default, `before_seq` to scroll up, `after_seq`
+    to catch up. Whispers appear only to their sender and target."""
+    await _require_member(session, room_id, principal.id)
+    newest_first = after_seq is None
+    items = await read_messages(
+        session,
+        room_id,
+        principal.id,
+        after_seq=after_seq,
+        before_seq=before_seq,
+        limit=limit + 1,
+        newest_first=newest_first,
+    )
+    has_more = len(items) > limit
+    if has_more:
+        items = items[1:] if newest_first else items[:limit]
+    return MessagePage(items=items, has_more=has_more)
+
+
+@router.post("/rooms/{room_id}/messages", status_code=status.HTTP_201_CREATED)
+async def send_message(
+    room_id: IdPath, body: SendMessage, principal: CurrentMember, runtime: RuntimeDep
+) -> AckOut:
+    """Send as the caller (bots): the WebSocket rules, the same ack, the same delivery."""
+    realtime = realtime_of(runtime)
+    try:
+        client_msg_id, text = realtime.validate_send(body.client_msg_id, body.body)
+        realtime.check_send_rate(principal.id)
+        ack = await realtime.submit(principal.id, room_id, client_msg_id, text, body.to)
+    except SendRejected as exc:
+        if exc.code == "rate_limited":
+            raise rate_limited(1.0 / realtime.settings.send_rate) from None
+        raise ParleyError(_REJECTION_STATUS.get(exc.code, 422), exc.code, exc.detail) from None
+    return AckOut(client_msg_id=ack.client_msg_id, room_id=ack.room_id, seq=ack.seq, id=ack.id)
+
+
+@router.post("/rooms/{room_id}/read")
+async def mark_read(
+    room_id: IdPath,
+    body: ReadMarker,
+    principal: CurrentMember,
+    session: DbSession,
+    runtime: RuntimeDep,
+) -> ReadOut:
+    """Move the read marker forward; unread counts in `/me/rooms` follow it."""
+    marked = await service.mark_read(session, room_id, principal.id, body.seq)
+    if marked is None:
+        raise not_found("room", "room_not_found")
+    await session.commit()
+    realtime_of(runtime).read_marker(principal.id, room_id, marked)
+    return ReadOut(room_id=room_id, seq=marked)

@@ -1,0 +1,150 @@
+"""One client connection: who it is, what it subscribes to, and its bounded outbound path."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import orjson
+
+from parley.realtime.wire import Wire
+
+log = logging.getLogger("parley.realtime")
+
+CLOSE_TOO_SLOW = 4009
+ABORT_AFTER_CLOSE_SECONDS = 5.0
+
+AsgiSend = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+class Connection:
+    """Writes go straight to the socket (`Wire`) or, without it, through a bounded queue.
+
+    Either way the bound is hard: a client whose backlog passes it is closed with 4009 and
+    resumes on reconnect, so one slow reader never holds memory or delays anyone else.
+    """
+
+    __slots__ = (
+        "_asgi_send",
+        "_closer",
+        "_queue",
+        "_space",
+        "_writer",
+        "buffer_limit",
+        "closed",
+        "member_id",
+        "nickname",
+        "on_close",
+        "rooms",
+        "session_id",
+        "wire",
+    )
+
+    def __init__(
+        self,
+        member_id: int,
+        nickname: str,
+        session_id: str,
+        wire: Wire | None,
+        asgi_send: AsgiSend,
+        buffer_limit: int,
+        queue_limit: int = 1024,
+    ) -> None:
+        self.member_id = member_id
+        self.nickname = nickname
+        self.session_id = session_id
+        self.wire = wire
+        self.buffer_limit = buffer_limit
+        self._asgi_send = asgi_send
+        self.closed = False
+        #: room ids this connection is subscribed to (live or replaying)
+        self.rooms: set[int] = set()
+        self.on_close: Callable[[Connection], None] | None = None
+        self._queue: asyncio.Queue[bytes] | None = None
+        self._writer: asyncio.Task[None] | None = None
+        self._closer: asyncio.Task[None] | None = None
+        self._space = asyncio.Event()
+        self._space.set()
+        if wire is None:
+            self._queue = asyncio.Queue(queue_limit)
+            self._writer = asyncio.create_task(self._drain_queue())
+
+    def write(self, frame: bytes) -> None:
+        """Send a ready-made WebSocket frame (the broadcast hot path)."""
+        if self.closed:
+            return
+        wire = self.wire
+        if wire is not None:
+            if wire.write(frame) > self.buffer_limit:
+                self.close(CLOSE_TOO_SLOW, "too slow: outbound buffer full")
+            return
+        self._enqueue(frame)
+
+    def send(self, frame: dict[str, Any]) -> None:
+        """Send one frame made for this connection only."""
+        from parley.realtime.wire import text_frame
+
+        self.write(text_frame(orjson.dumps(frame)))
+
+    async def drain(self) -> None:
+        """Wait for room in the outbound path (used while replaying history)."""
+        if self.wire is not None:
+            await self.wire.drain()
+        elif self._queue is not None and self._queue.qsize() > self._queue.maxsize // 2:
+            self._space.clear()
+            await self._space.wait()
+
+    def close(self, code: int, reason: str = "") -> None:
+        if self.closed:
+            return
+        self.closed = True
+        if self.on_close is not None:
+            asyncio.get_running_loop().call_soon(self.on_close, self)
+        if self.wire is not None:
+            wire = self.wire
+            wire.close(code, reason)
+            asyncio.get_running_loop().call_later(ABORT_AFTER_CLOSE_SECONDS, wire.abort)
+        else:
+            self._closer = asyncio.create_task(self._asgi_close(code, reason))
+
+    # -- fallback path (no direct wire access, e.g. another ASGI server) ---------------------
+
+    def _enqueue(self, frame: bytes) -> None:
+        assert self._queue is not None
+        try:
+            self._queue.put_nowait(_payload_of(frame))
+        except asyncio.QueueFull:
+            self.close(CLOSE_TOO_SLOW, "too slow: outbound queue full")
+
+    async def _drain_queue(self) -> None:
+        assert self._queue is not None
+        while True:
+            payload = await self._queue.get()
+            if self._queue.qsize() <= self._queue.maxsize // 2:
+                self._space.set()
+            try:
+                await self._asgi_send({"type": "websocket.send", "text": payload.decode()})
+            except Exception:  # the peer went away; the receive loop cleans up
+                return
+
+    async def _asgi_close(self, code: int, reason: str) -> None:
+        if self._writer is not None:
+            self._writer.cancel()
+        with contextlib.suppress(Exception):
+            await self._asgi_send({"type": "websocket.close", "code": code, "reason": reason})
+
+    def stop(self) -> None:
+        """Release the fallback writer task when the connection ends."""
+        self.closed = True
+        self._space.set()
+        if self._writer is not None:
+            self._writer.cancel()
+
+
+def _payload_of(frame: bytes) -> bytes:
+    """The payload of a frame made by `text_frame` (fallback path only)."""
+    size = frame[1] & 0x7F
+    return frame[2 + (0 if size < 126 else 2 if size == 126 else 8) :]

@@ -1,0 +1,132 @@
+"""`GET /ws`: authenticate the handshake, then serve protocol v1 frames (docs/protocol.md)."""
+
+from __future__ import annotations
+
+import hmac
+import logging
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, WebSocket
+from starlette.websockets import WebSocketDisconnect
+
+from parley.accounts.deps import ACCESS_COOKIE
+from parley.accounts.service import Principal, resolve_session
+from parley.core.errors import ParleyError
+from parley.core.security import InvalidToken, decode_access_token
+from parley.realtime import handlers
+from parley.realtime.connection import Connection
+from parley.realtime.service import Realtime, realtime_of
+from parley.realtime.wire import WIRE_EXTENSION
+
+log = logging.getLogger("parley.realtime.gateway")
+router = APIRouter()
+
+CLOSE_UNAUTHENTICATED = 4001
+CLOSE_FORBIDDEN = 4003
+CLOSE_POLICY = 4008
+
+
+class HandshakeRefused(Exception):
+    def __init__(self, code: int, reason: str) -> None:
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
+
+
+def _same_origin(websocket: WebSocket, allowed: list[str]) -> bool:
+    origin = websocket.headers.get("origin")
+    if origin is None:
+        return False
+    if origin in allowed:
+        return True
+    host = websocket.headers.get("host", "")
+    parsed = urlsplit(origin)
+    return parsed.scheme in ("http", "https") and hmac.compare_digest(parsed.netloc, host)
+
+
+async def _authenticate(websocket: WebSocket, realtime: Realtime) -> Principal:
+    """Ticket, Bearer header, or session cookie from the same origin; never a token in the URL."""
+    settings = realtime.settings
+    ticket = websocket.query_params.get("ticket")
+    if ticket is not None:
+        grant = await realtime.tickets.redeem(ticket[:256])
+        if grant is None:
+            raise HandshakeRefused(CLOSE_UNAUTHENTICATED, "ticket is invalid, used or expired")
+        return await _principal_of(realtime, grant.member_id, grant.session_id)
+    header = websocket.headers.get("authorization")
+    token: str | None = None
+    if header is not None:
+        scheme, _, value = header.partition(" ")
+        if scheme.lower() != "bearer" or not value.strip():
+            raise HandshakeRefused(CLOSE_UNAUTHENTICATED, "Authorization must be Bearer")
+        token = value.strip()
+    elif (cookie := websocket.cookies.get(ACCESS_COOKIE)) is not None:
+        if not _same_origin(websocket, settings.ws_allowed_origins):
+            raise HandshakeRefused(CLOSE_FORBIDDEN, "cross-origin WebSocket refused")
+        token = cookie
+    if token is None:
+        raise HandshakeRefused(CLOSE_UNAUTHENTICATED, "authentication required")
+    try:
+        claims = decode_access_token(settings, token)
+    except InvalidToken:
+        raise HandshakeRefused(CLOSE_UNAUTHENTICATED, "token is invalid or expired") from None
+    return await _principal_of(realtime, claims.member_id, claims.session_id)
+
+
+async def _principal_of(realtime: Realtime, member_id: int, session_id: str) -> Principal:
+    async with realtime.runtime.db.read_sessions() as session:
+        try:
+            return await resolve_session(session, member_id, session_id)
+        except ParleyError:
+            raise HandshakeRefused(CLOSE_UNAUTHENTICATED, "session has ended") from None
+
+
+@router.websocket("/ws")
+async def websocket_endpoint(websocket: WebSocket) -> None:
+    realtime = realtime_of(websocket.app.state.runtime)
+    await websocket.accept()
+    try:
+        principal = await _authenticate(websocket, realtime)
+    except HandshakeRefused as refused:
+        await websocket.close(refused.code, refused.reason)
+        return
+    except Exception:
+        log.exception("handshake failed")
+        await websocket.close(1011, "internal error")
+        return
+    conn = Connection(
+        principal.id,
+        principal.member.nickname,
+        principal.session_id,
+        websocket.scope.get("extensions", {}).get(WIRE_EXTENSION),
+        websocket.send,
+        realtime.settings.ws_send_buffer_bytes,
+    )
+    await serve_connection(websocket, realtime, conn)
+
+
+async def serve_connection(websocket: WebSocket, realtime: Realtime, conn: Connection) -> None:
+    hub = realtime.hub
+    hub.add_connection(conn)
+    realtime.presence.connected(conn.member_id)
+    session = handlers.Session(realtime, conn)
+    try:
+        await session.send_ready()
+        while not conn.closed:
+            message = await websocket.receive()
+            if message["type"] == "websocket.disconnect":
+                break
+            text = message.get("text")
+            if text is None:
+                conn.send(handlers.error_frame("binary_unsupported", "frames must be JSON text"))
+                continue
+            await session.handle_text(text)
+    except WebSocketDisconnect:
+        pass
+    except (RuntimeError, ConnectionError) as exc:
+        log.debug("connection ended", extra={"error": repr(exc)})
+    finally:
+        conn.stop()
+        hub.remove_connection(conn)
+        realtime.presence.disconnected(conn.member_id)
+        session.cancel_pending()
