@@ -19,6 +19,7 @@ from parley.core.errors import install_error_handlers
 from parley.core.http import BodySizeLimitMiddleware
 from parley.core.logging import AccessLogMiddleware
 from parley.core.runtime import Runtime
+from parley.notices.views import router as notices_router
 from parley.realtime.gateway import router as gateway_router
 from parley.realtime.service import start_realtime, stop_realtime
 from parley.realtime.views import router as realtime_router
@@ -59,6 +60,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
     app.include_router(chat_router, prefix=API_PREFIX)
     app.include_router(gateway_router)
     app.include_router(rooms_router, prefix=API_PREFIX)
+    app.include_router(notices_router, prefix=API_PREFIX)
     app.mount(
         "/static/swagger",
         StaticFiles(directory=swagger_ui_bundle.swagger_ui_path),
