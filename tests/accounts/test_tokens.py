@@ -21,7 +21,7 @@ from tests.support.api import PASSWORD, Account, assert_problem, signup
 
 API = "/api/v1"
 OTHER_KEY = "not-the-server-key-" + "y" * 32
-DROP = object()  # a claim value meaning "leave this claim out"
+DROP: Any = object()  # a claim value meaning "leave this claim out"
 
 #: every route that needs a member, with a body that would succeed
 PROTECTED: list[tuple[str, str, dict[str, Any] | None]] = [
@@ -134,7 +134,7 @@ async def test_forged_and_broken_tokens_are_refused(
             method,
             f"{API}{path}",
             json=body,
-            headers={"Authorization": f"Bearer {token}".encode()},  # bytes: non-ASCII allowed
+            headers={b"Authorization": f"Bearer {token}".encode()},  # bytes: non-ASCII allowed
         )
         try:
             assert_problem(response, 401, code)
