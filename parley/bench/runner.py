@@ -81,6 +81,7 @@ class _Workers:
     def __init__(self, plans: list[WorkerPlan]) -> None:
         context = multiprocessing.get_context("spawn")
         self.outbox: Any = context.Queue()
+        self.backlog: list[tuple[str, int, Any]] = []
         self.inboxes: list[Any] = [context.Queue() for _ in plans]
         self.processes = [
             context.Process(target=worker_main, args=(plan, inbox, self.outbox), daemon=True)
@@ -90,18 +91,28 @@ class _Workers:
             process.start()
 
     def collect(self, kind: str, timeout_s: float) -> list[Any]:
-        """One `kind` message from every worker, failing loudly when one dies."""
-        got: list[Any] = []
+        """One `kind` message from every worker, failing loudly when one dies.
+
+        A fast worker may already report its next phase; that message waits in the backlog.
+        """
+        got = [m[2] for m in self.backlog if m[0] == kind]
+        self.backlog = [m for m in self.backlog if m[0] != kind]
         deadline = time.monotonic() + timeout_s
         while len(got) < len(self.processes):
             try:
-                message = self.outbox.get(timeout=max(0.1, deadline - time.monotonic()))
+                message = self.outbox.get(timeout=1.0)
             except queue.Empty:
-                raise BenchError(f"workers did not report {kind!r} in {timeout_s:.0f} s") from None
+                dead = [p.exitcode for p in self.processes if p.exitcode not in (None, 0)]
+                if dead or time.monotonic() > deadline:
+                    problem = f"exit codes {dead}" if dead else f"no answer in {timeout_s:.0f} s"
+                    raise BenchError(f"workers did not report {kind!r}: {problem}") from None
+                continue
             if message[0] == "failed":
                 raise BenchError(f"worker {message[1]} failed: {message[2]}")
             if message[0] == kind:
                 got.append(message[2])
+            else:
+                self.backlog.append(message)
         return got
 
     def tell(self, command: str, start_ns: int = 0) -> None:

@@ -21,6 +21,7 @@ from parley.bench.plan import WorkerPlan, WorkerResult, body_for
 from parley.bench.sampler import raise_nofile_limit
 
 ERROR_BACKOFF_S = 0.05
+LOAD_SLACK_S = 5.0
 
 
 @dataclass
@@ -94,7 +95,9 @@ class Sender:
         async def lane() -> None:
             while time.monotonic_ns() < end_ns:
                 entry = await self.send_one(time.monotonic_ns())
-                await entry.done
+                # a lost ack must not stall the lane past the end of the run
+                wait_s = (end_ns - time.monotonic_ns()) / 1e9 + self.plan.drain_s
+                await asyncio.wait([entry.done], timeout=max(0.001, wait_s))
                 if entry.refused:
                     await asyncio.sleep(ERROR_BACKOFF_S)  # do not spin on a refusal
 
@@ -119,6 +122,15 @@ async def _open_all(plan: WorkerPlan, clients: list[BenchClient]) -> None:
     await asyncio.gather(*(open_one(c) for c in clients))
 
 
+async def _load(plan: WorkerPlan, senders: list[Sender], start_ns: int, end_ns: int) -> None:
+    if plan.mode == "rate":
+        await asyncio.gather(*(s.run_rate(start_ns, end_ns) for s in senders))
+    elif plan.mode == "in_flight":
+        await asyncio.gather(*(s.run_in_flight(end_ns) for s in senders))
+    drain_deadline = time.monotonic_ns() + int(plan.drain_s * 1e9)
+    await asyncio.gather(*(s.drain(drain_deadline) for s in senders))
+
+
 async def run_worker(plan: WorkerPlan, inbox: Queue[Any], outbox: Queue[Any]) -> WorkerResult:
     result = WorkerResult(plan.worker)
     delivery, acks = LatencyHistogram(), LatencyHistogram()
@@ -134,12 +146,11 @@ async def run_worker(plan: WorkerPlan, inbox: Queue[Any], outbox: Queue[Any]) ->
         await asyncio.sleep(max(0.0, (start_ns - time.monotonic_ns()) / 1e9))
         usage = resource.getrusage(resource.RUSAGE_SELF)
         began = time.monotonic()
-        if plan.mode == "rate":
-            await asyncio.gather(*(s.run_rate(start_ns, end_ns) for s in senders))
-        elif plan.mode == "in_flight":
-            await asyncio.gather(*(s.run_in_flight(end_ns) for s in senders))
-        drain_deadline = time.monotonic_ns() + int(plan.drain_s * 1e9)
-        await asyncio.gather(*(s.drain(drain_deadline) for s in senders))
+        try:  # a server that stops reading must not hang the bench
+            async with asyncio.timeout(plan.duration_s + plan.drain_s + LOAD_SLACK_S):
+                await _load(plan, senders, start_ns, end_ns)
+        except TimeoutError:
+            result.errors["bench: sends blocked past the deadline"] += 1
         await asyncio.sleep(min(0.5, plan.drain_s))  # the last echoes reach the other receivers
         after = resource.getrusage(resource.RUSAGE_SELF)
         result.cpu_s = (after.ru_utime + after.ru_stime) - (usage.ru_utime + usage.ru_stime)
