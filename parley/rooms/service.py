@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from parley.accounts.models import Member
 from parley.core.database import utcnow
 from parley.core.errors import ParleyError, conflict
+from parley.rooms import listing
 from parley.rooms.access import rooms_of_member
 from parley.rooms.events import announce_room
 from parley.rooms.guard import (
@@ -28,7 +29,7 @@ from parley.rooms.guard import (
 )
 from parley.rooms.membership import destroy_room, remove_member
 from parley.rooms.models import Room, RoomMember
-from parley.rooms.schemas import RoomCreate
+from parley.rooms.schemas import BanOut, RoomCreate, RoomMemberOut
 
 if TYPE_CHECKING:
     from parley.accounts.service import Principal
@@ -78,6 +79,21 @@ async def create_room(session: AsyncSession, principal: Principal, body: RoomCre
 
 async def room_detail(session: AsyncSession, room_id: int, principal: Principal) -> RoomAccess:
     return await room_access(session, room_id, principal, Need.VIEW)
+
+
+async def list_members(
+    session: AsyncSession, room_id: int, principal: Principal, page: int
+) -> tuple[list[RoomMemberOut], bool]:
+    """Anyone who may see the room may see who is in it."""
+    await room_access(session, room_id, principal, Need.VIEW)
+    return await listing.members_of(session, room_id, page)
+
+
+async def list_bans(
+    session: AsyncSession, room_id: int, principal: Principal, page: int
+) -> tuple[list[BanOut], bool]:
+    await room_access(session, room_id, principal, Need.MODERATOR)
+    return await listing.bans_of(session, room_id, page)
 
 
 async def update_room(

@@ -15,7 +15,7 @@ from parley.core.http import ParleyRoute
 from parley.core.schemas import Page
 from parley.core.text import printable_line
 from parley.rooms import listing, membership, service
-from parley.rooms.guard import Need, RoomAccess, room_access
+from parley.rooms.guard import RoomAccess
 from parley.rooms.listing import BROWSE_PAGE_SIZE, MEMBERS_PAGE_SIZE
 from parley.rooms.models import Room
 from parley.rooms.schemas import (
@@ -122,8 +122,7 @@ async def list_members(
     room_id: IdPath, principal: CurrentMember, session: ReadSession, page: PageQuery = 1
 ) -> Page[RoomMemberOut]:
     """Members by join date, 100 a page."""
-    await room_access(session, room_id, principal, Need.VIEW)
-    items, more = await listing.members_of(session, room_id, page)
+    items, more = await service.list_members(session, room_id, principal, page)
     return Page[RoomMemberOut](items=items, page=page, page_size=MEMBERS_PAGE_SIZE, has_more=more)
 
 
@@ -174,8 +173,7 @@ async def list_bans(
     room_id: IdPath, principal: CurrentMember, session: ReadSession, page: PageQuery = 1
 ) -> Page[BanOut]:
     """Bans, newest first (owner and room admins)."""
-    await room_access(session, room_id, principal, Need.MODERATOR)
-    items, more = await listing.bans_of(session, room_id, page)
+    items, more = await service.list_bans(session, room_id, principal, page)
     return Page[BanOut](items=items, page=page, page_size=MEMBERS_PAGE_SIZE, has_more=more)
 
 
