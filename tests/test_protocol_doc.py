@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import re
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
+from websockets.asyncio.client import connect
 
+from tests.support.api import signup
 from tests.support.protocol import (
     CLIENT,
     DOCUMENT_PATH,
@@ -21,6 +26,7 @@ from tests.support.protocol import (
     validate_frame,
     validate_server_frame,
 )
+from tests.support.server import running_server
 
 GUIDE_PATH = DOCUMENT_PATH.parent.parent / "protocol.md"
 
@@ -189,3 +195,66 @@ def test_not_an_object_fails() -> None:
 def test_document_lives_where_the_design_says() -> None:
     expected = Path(__file__).resolve().parent.parent / "docs" / "protocol" / "asyncapi.yaml"
     assert expected == DOCUMENT_PATH
+
+
+try:
+    import parley.realtime.gateway  # noqa: F401 - only asks whether /ws exists yet
+except ImportError:  # pragma: no cover - until the realtime gateway is committed
+    GATEWAY_LANDED = False
+else:
+    GATEWAY_LANDED = True
+
+
+async def _drain(ws: Any, quiet_s: float = 0.5) -> list[dict[str, Any]]:
+    """Every frame until the socket has been quiet for `quiet_s`."""
+    frames = []
+    with contextlib.suppress(TimeoutError):
+        while True:
+            frames.append(json.loads(await asyncio.wait_for(ws.recv(), quiet_s)))
+    return frames
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not GATEWAY_LANDED, reason="gateway not landed")
+async def test_a_real_server_speaks_the_documented_protocol(tmp_path: Path) -> None:
+    """Drive most frame types through a real server; every frame it sends must validate."""
+    env = {"PARLEY_PRESENCE_GRACE_SECONDS": "0"}
+    with running_server(tmp_path, env=env) as server:
+        async with httpx.AsyncClient(base_url=server.base_url) as http:
+            alice, bob = await signup(http), await signup(http)
+            room = await http.post("/api/v1/rooms", json={"name": "r"}, headers=alice.headers)
+            room_id = room.json()["id"]
+            a = await connect(server.ws_url, additional_headers=alice.headers, proxy=None)
+            sent = [
+                {"type": "subscribe", "room_id": room_id},
+                {"type": "ping", "id": 5},
+                {"type": "send", "room_id": room_id, "client_msg_id": "m1", "body": "hi"},
+                {"type": "subscribe", "room_id": 999_999},
+            ]
+            for frame in sent:
+                validate_client_frame(frame)
+                await a.send(json.dumps(frame))
+            await a.send("not json")
+            frames = await _drain(a)
+            await http.post(f"/api/v1/rooms/{room_id}/join", headers=bob.headers)
+            ticket = await http.post("/api/v1/auth/ws-ticket", headers=bob.headers)
+            b = await connect(f"{server.ws_url}?ticket={ticket.json()['ticket']}", proxy=None)
+            for frame in [
+                {"type": "subscribe", "room_id": room_id, "after_seq": 0},
+                {"type": "typing", "room_id": room_id},
+                {"type": "read", "room_id": room_id, "seq": 1},
+                {"type": "call", "room_id": room_id, "to": alice.id, "action": "request"},
+            ]:
+                validate_client_frame(frame)
+                await b.send(json.dumps(frame))
+            frames += await _drain(b) + await _drain(a)
+            await http.patch(f"/api/v1/rooms/{room_id}", json={"topic": "t"}, headers=alice.headers)
+            await http.post(f"/api/v1/rooms/{room_id}/leave", headers=bob.headers)
+            await b.close()
+            frames += await _drain(a, 1.5)
+            await a.close()
+    for frame in frames:
+        validate_server_frame(frame)
+    seen = {frame["type"] for frame in frames}
+    expected = {"ready", "subscribed", "message", "ack", "error", "pong", "typing", "read"}
+    assert seen >= expected | {"call", "member", "room", "presence"}, seen
