@@ -104,9 +104,7 @@ class Connection:
         if self.on_close is not None:
             asyncio.get_running_loop().call_soon(self.on_close, self)
         if self.wire is not None:
-            wire = self.wire
-            wire.close(code, reason)
-            asyncio.get_running_loop().call_later(ABORT_AFTER_CLOSE_SECONDS, wire.abort)
+            self.wire.close(code, reason, ABORT_AFTER_CLOSE_SECONDS)
         else:
             self._closer = asyncio.create_task(self._asgi_close(code, reason))
 

@@ -23,7 +23,6 @@ router = APIRouter()
 
 CLOSE_UNAUTHENTICATED = 4001
 CLOSE_FORBIDDEN = 4003
-CLOSE_POLICY = 4008
 
 
 class HandshakeRefused(Exception):
@@ -113,6 +112,7 @@ async def serve_connection(websocket: WebSocket, realtime: Realtime, conn: Conne
     try:
         await session.send_ready()
         while not conn.closed:
+            await session.capacity.wait()
             message = await websocket.receive()
             if message["type"] == "websocket.disconnect":
                 break

@@ -71,6 +71,10 @@ class Session:
         self.conn = conn
         self.db = realtime.runtime.db
         self.pending: set[asyncio.Future[Ack]] = set()
+        #: cleared while too many sends await their commit: the gateway stops reading the
+        #: socket, so a client that pipelines faster than we store is slowed down by TCP
+        self.capacity = asyncio.Event()
+        self.capacity.set()
         self.handlers: dict[str, Callable[[dict[str, Any]], Awaitable[None]]] = {
             "subscribe": self.on_subscribe,
             "unsubscribe": self.on_unsubscribe,
@@ -182,17 +186,18 @@ class Session:
         assert room_id is not None
         realtime = self.realtime
         client_msg_id, body = realtime.validate_send(frame.get("client_msg_id"), frame.get("body"))
-        if len(self.pending) >= realtime.settings.ws_max_pending_sends:
-            self.conn.close(4008, "too many unacknowledged sends")
-            return
         realtime.check_send_rate(self.conn.member_id)
         future = realtime.submit(self.conn.member_id, room_id, client_msg_id, body, to)
         self.pending.add(future)
+        if len(self.pending) >= realtime.settings.ws_max_pending_sends:
+            self.capacity.clear()
         future.add_done_callback(self._send_done(client_msg_id))
 
     def _send_done(self, client_msg_id: str) -> Callable[[asyncio.Future[Ack]], None]:
         def done(future: asyncio.Future[Ack]) -> None:
             self.pending.discard(future)
+            if len(self.pending) < self.realtime.settings.ws_max_pending_sends:
+                self.capacity.set()
             if future.cancelled():
                 return
             exc = future.exception()
@@ -264,3 +269,4 @@ class Session:
     def cancel_pending(self) -> None:
         """The connection is gone: acks can no longer be delivered (the sends still commit)."""
         self.pending.clear()
+        self.capacity.set()

@@ -61,8 +61,13 @@ class Wire:
         """Wait until the transport's buffer is below its high-water mark."""
         await self._protocol.writable.wait()
 
-    def close(self, code: int, reason: str = "") -> None:
-        """Queue a close frame behind what is buffered and end the ASGI conversation."""
+    def close(self, code: int, reason: str = "", grace: float = 5.0) -> None:
+        """Queue a close frame behind what is buffered and end the ASGI conversation.
+
+        The socket stays open for the peer's closing frame (closing it with unread input
+        would reset the connection and lose our close code); a peer that does not answer
+        within `grace` seconds is cut off.
+        """
         protocol = self._protocol
         if protocol.close_sent or protocol.disconnected:
             return
@@ -71,7 +76,10 @@ class Wire:
         protocol.conn.send_close(code, reason)
         protocol.transport.write(b"".join(protocol.conn.data_to_send()))
         protocol.close_sent = True
-        protocol.transport.close()
+        if protocol.read_paused:
+            protocol.read_paused = False
+            protocol.transport.resume_reading()
+        protocol.close_timer = protocol.loop.call_later(grace, protocol.transport.abort)
 
 
 class FastWebSocketProtocol(WebSocketsSansIOProtocol):

@@ -49,7 +49,8 @@ def port_open(host: str, port: int) -> bool:
 
 
 def worker_suffix() -> str:
-    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+    """Unique per test process, so parallel runs (xdist workers, two developers) never share."""
+    return f"{os.environ.get('PYTEST_XDIST_WORKER', 'main')}_{os.getpid()}"
 
 
 async def _recreate_server_database(admin_url: str, name: str) -> str:
