@@ -14,6 +14,7 @@ from typing import Any, cast
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
 WIRE_EXTENSION = "parley.wire"
+BAD_HANDSHAKE = b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
 
 
 def text_frame(payload: bytes) -> bytes:
@@ -88,6 +89,14 @@ class FastWebSocketProtocol(WebSocketsSansIOProtocol):
         if hasattr(self, "scope"):
             extensions = cast(dict[str, Any], self.scope["extensions"])
             extensions[WIRE_EXTENSION] = Wire(self)
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        if not self.handshake_initiated and self.conn.handshake_exc is not None:
+            # an unparseable handshake (e.g. an over-long request line): websockets records
+            # it silently and uvicorn would leave the socket open forever
+            self.transport.write(BAD_HANDSHAKE)
+            self.transport.close()
 
     def shutdown(self) -> None:
         """Tell clients we are going away (1001) rather than uvicorn's 1012."""

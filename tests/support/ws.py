@@ -37,46 +37,48 @@ class Member:
 @dataclass
 class WsClient:
     conn: ClientConnection
+    #: every frame received, in order
     frames: list[Frame] = field(default_factory=list)
+    #: frames received but not yet taken by `expect`/`next_matching`
+    unread: list[Frame] = field(default_factory=list)
 
     async def send(self, frame: Frame | str) -> None:
         await self.conn.send(frame if isinstance(frame, str) else json.dumps(frame))
 
     async def recv(self, timeout: float = 5.0) -> Frame:
+        """The next frame off the socket (ignores frames set aside by `expect`)."""
         raw = await asyncio.wait_for(self.conn.recv(), timeout)
         frame: Frame = json.loads(raw)
         RECEIVED_FRAMES.append(frame)
         self.frames.append(frame)
         return frame
 
-    async def recv_until(
+    async def next_matching(
         self, predicate: Callable[[Frame], bool], timeout: float = 5.0
-    ) -> tuple[Frame, list[Frame]]:
-        """The first frame matching `predicate`, and every frame received before it."""
-        skipped: list[Frame] = []
+    ) -> Frame:
+        """The oldest frame matching `predicate`; frames that do not match are set aside for
+        later calls, so the order in which a test asks for frames does not lose any."""
+        for index, frame in enumerate(self.unread):
+            if predicate(frame):
+                return self.unread.pop(index)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while True:
             frame = await self.recv(max(0.01, deadline - loop.time()))
             if predicate(frame):
-                return frame, skipped
-            skipped.append(frame)
+                return frame
+            self.unread.append(frame)
 
     async def expect(self, kind: str, timeout: float = 5.0, **fields: Any) -> Frame:
-        """Skip frames until one of `kind` whose fields match."""
-        frame, _ = await self.recv_until(
+        """The oldest frame of `kind` whose fields match."""
+        return await self.next_matching(
             lambda f: f.get("type") == kind and all(f.get(k) == v for k, v in fields.items()),
             timeout,
         )
-        return frame
 
     async def messages(self, room_id: int, count: int, timeout: float = 10.0) -> list[Frame]:
-        """The next `count` message frames of a room (other frames are skipped)."""
-        got: list[Frame] = []
-        while len(got) < count:
-            frame = await self.expect("message", timeout, room_id=room_id)
-            got.append(frame)
-        return got
+        """The next `count` message frames of a room."""
+        return [await self.expect("message", timeout, room_id=room_id) for _ in range(count)]
 
     async def subscribe(
         self, room_id: int, after_seq: int | None = None
@@ -86,14 +88,18 @@ class WsClient:
         if after_seq is not None:
             frame["after_seq"] = after_seq
         await self.send(frame)
-        subscribed, before = await self.recv_until(
+        answer = await self.next_matching(
             lambda f: (
                 f.get("type") in ("subscribed", "error")
                 and f.get("room_id", f.get("ref")) == room_id
             )
         )
-        assert subscribed["type"] == "subscribed", subscribed
-        return subscribed, [f for f in before if f.get("type") == "message"]
+        assert answer["type"] == "subscribed", answer
+        replayed = [
+            f for f in self.unread if f.get("type") == "message" and f["room_id"] == room_id
+        ]
+        self.unread = [f for f in self.unread if f not in replayed]
+        return answer, replayed
 
     async def send_message(
         self, room_id: int, body: str, client_msg_id: str | None = None, **extra: Any
