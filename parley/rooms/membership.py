@@ -155,6 +155,10 @@ async def join(session: AsyncSession, room_id: int, principal: Principal) -> Roo
     await session.flush()
     nickname = principal.member.nickname
     await announce_member(session, room, "join", _me(principal), "member", f"{nickname} joined")
+    # a newcomer starts with everything read: earlier history is not "unread" to them
+    membership.last_read_seq = int(
+        await session.scalar(select(Room.last_seq).where(Room.id == room.id)) or 0
+    )
     await session.commit()
     return room
 

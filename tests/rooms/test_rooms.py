@@ -142,16 +142,17 @@ async def test_my_rooms_previews_and_unread_counts(
     mine = (await client.get(f"{API}/me/rooms", headers=alice.headers)).json()
     assert [r["name"] for r in mine] == ["Busy", "Quiet"]  # most recent activity first
     room = mine[0]
-    assert room["role"] == "member" and room["last_seq"] == 6 and room["last_read_seq"] == 0
-    # 1 (join), 2 (join), 3, 5 - not alice's own message, not the whisper to carol
-    assert room["unread"] == 4
+    # a newcomer starts with everything up to their own join read
+    assert room["role"] == "member" and room["last_seq"] == 6 and room["last_read_seq"] == 1
+    # 2 (carol's join), 3, 5 - not alice's own message, not the whisper to carol
+    assert room["unread"] == 3
     assert room["last_message"]["seq"] == 5 and room["last_message"]["body"] == "psst alice"
     assert room["last_message"]["sender"] == {"id": bob.id, "nickname": bob.nickname}
     assert mine[1]["unread"] == 0 and mine[1]["last_message"] is None
 
     carol_view = (await client.get(f"{API}/me/rooms", headers=carol.headers)).json()[0]
-    # 1, 2, 3, 4 (alice's) and 6 (to carol); not 5 (to alice)
-    assert carol_view["last_message"]["body"] == "psst carol" and carol_view["unread"] == 5
+    # 3, 4 (alice's) and 6 (to carol); not 5 (to alice); 1 and 2 came before carol was in
+    assert carol_view["last_message"]["body"] == "psst carol" and carol_view["unread"] == 3
 
     await _mark_read(runtime, busy["id"], alice, 4)
     again = (await client.get(f"{API}/me/rooms", headers=alice.headers)).json()[0]

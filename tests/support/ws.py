@@ -69,10 +69,10 @@ class WsClient:
                 return frame
             self.unread.append(frame)
 
-    async def expect(self, kind: str, timeout: float = 5.0, **fields: Any) -> Frame:
-        """The oldest frame of `kind` whose fields match."""
+    async def expect(self, frame_type: str, /, timeout: float = 5.0, **fields: Any) -> Frame:
+        """The oldest frame of `frame_type` whose fields match `fields`."""
         return await self.next_matching(
-            lambda f: f.get("type") == kind and all(f.get(k) == v for k, v in fields.items()),
+            lambda f: f.get("type") == frame_type and all(f.get(k) == v for k, v in fields.items()),
             timeout,
         )
 

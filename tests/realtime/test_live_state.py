@@ -1,0 +1,95 @@
+"""Presence, typing, read markers and room events, as other members see them live."""
+
+from __future__ import annotations
+
+import asyncio
+
+from tests.support.ws import Server
+
+
+async def test_presence_goes_online_and_offline_after_a_grace_period(server: Server) -> None:
+    alice, bob = await server.member(), await server.member()
+    room = await server.room(alice, bob)
+    a = await server.connect(alice)
+    await a.subscribe(room)
+    b = await server.connect(bob)
+    online = await a.expect("presence", member_id=bob.id)
+    assert online["status"] == "online"
+    # a quick reconnect (within the 0.5 s grace of the test server) does not flap
+    await b.close()
+    b = await server.connect(bob)
+    await asyncio.sleep(0.8)
+    assert not [f for f in a.unread if f.get("type") == "presence"]
+    second = await server.connect(bob)  # two connections: closing one keeps bob online
+    await b.close()
+    await asyncio.sleep(0.8)
+    assert not [f for f in a.unread if f.get("type") == "presence"]
+    await second.close()
+    offline = await a.expect("presence", member_id=bob.id, timeout=3)
+    assert offline["status"] == "offline"
+
+
+async def test_typing_is_throttled_and_not_echoed(server: Server) -> None:
+    alice, bob = await server.member(), await server.member()
+    room = await server.room(alice, bob)
+    a, b = await server.connect(alice), await server.connect(bob)
+    await a.subscribe(room)
+    await b.subscribe(room)
+    for _ in range(5):
+        await b.send({"type": "typing", "room_id": room})
+    first = await a.expect("typing", room_id=room)
+    assert first["member_id"] == bob.id
+    await asyncio.sleep(0.3)
+    assert not [f for f in a.unread if f.get("type") == "typing"]  # throttled to one
+    await asyncio.sleep(0.8)  # the test server's interval is 1 s
+    await b.send({"type": "typing", "room_id": room})
+    await a.expect("typing", room_id=room, member_id=bob.id)
+    assert not [f for f in b.frames if f.get("type") == "typing"]
+
+
+async def test_read_markers_move_forward_and_drive_unread_counts(server: Server) -> None:
+    alice, bob = await server.member(), await server.member()
+    room = await server.room(alice, bob)
+    a, b = await server.connect(alice), await server.connect(bob)
+    await b.subscribe(room)
+    acks = []
+    for i in range(4):
+        cmid = await a.send_message(room, f"m{i}")
+        acks.append(await a.expect("ack", client_msg_id=cmid))
+
+    async def unread() -> int:
+        mine = await server.http.get("/me/rooms", headers=bob.headers)
+        rows = mine.json()
+        rows = rows["items"] if isinstance(rows, dict) else rows
+        return int(next(r["unread"] for r in rows if r["id"] == room))
+
+    assert await unread() == 4
+    await b.send({"type": "read", "room_id": room, "seq": acks[1]["seq"]})
+    marker = await b.expect("read", room_id=room)
+    assert (marker["member_id"], marker["seq"]) == (bob.id, acks[1]["seq"])
+    assert await unread() == 2
+    # never backwards, never past the end
+    back = await server.http.post(f"/rooms/{room}/read", json={"seq": 0}, headers=bob.headers)
+    assert back.json()["seq"] == acks[1]["seq"]
+    ahead = await server.http.post(f"/rooms/{room}/read", json={"seq": 10**12}, headers=bob.headers)
+    assert ahead.json()["seq"] == acks[-1]["seq"]
+    assert await unread() == 0
+    huge = await server.http.post(f"/rooms/{room}/read", json={"seq": 10**30}, headers=bob.headers)
+    assert huge.status_code == 422
+
+
+async def test_membership_changes_arrive_with_their_system_message(server: Server) -> None:
+    alice, bob = await server.member(), await server.member()
+    room = await server.room(alice)
+    a = await server.connect(alice)
+    await a.subscribe(room)
+    joined = await server.http.post(f"/rooms/{room}/join", headers=bob.headers)
+    assert joined.status_code in (200, 201)
+    event = await a.expect("member", room_id=room)
+    assert (event["event"], event["member"]["id"]) == ("join", bob.id)
+    system = await a.expect("message", room_id=room, kind="system")
+    assert bob.nickname in system["body"]
+    left = await server.http.post(f"/rooms/{room}/leave", headers=bob.headers)
+    assert left.status_code in (200, 204)
+    assert (await a.expect("member", room_id=room))["event"] == "leave"
+    assert (await a.expect("message", room_id=room, kind="system"))["seq"] == system["seq"] + 1
