@@ -100,6 +100,9 @@ class RoomMemberOut(BaseModel):
     nickname: str
     role: Role
     joined_at: datetime
+    #: connected to this process's gateway right now (set by the members listing; the web
+    #: UI's participant list starts from it and then follows `presence` frames)
+    online: bool = False
 
 
 class InviteRequest(StrictModel):

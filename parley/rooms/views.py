@@ -10,10 +10,11 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 
 from parley.accounts.deps import CurrentMember
-from parley.core.deps import DbSession, IdPath, PageQuery, ReadSession
+from parley.core.deps import DbSession, IdPath, PageQuery, ReadSession, RuntimeDep
 from parley.core.http import ParleyRoute
 from parley.core.schemas import Page
 from parley.core.text import printable_line
+from parley.realtime.service import realtime_of
 from parley.rooms import listing, membership, service
 from parley.rooms.guard import RoomAccess
 from parley.rooms.listing import BROWSE_PAGE_SIZE, MEMBERS_PAGE_SIZE
@@ -119,10 +120,16 @@ async def leave_room(room_id: IdPath, principal: CurrentMember, session: DbSessi
 
 @router.get("/rooms/{room_id}/members")
 async def list_members(
-    room_id: IdPath, principal: CurrentMember, session: ReadSession, page: PageQuery = 1
+    room_id: IdPath,
+    principal: CurrentMember,
+    session: ReadSession,
+    runtime: RuntimeDep,
+    page: PageQuery = 1,
 ) -> Page[RoomMemberOut]:
-    """Members by join date, 100 a page."""
+    """Members by join date, 100 a page, each with whether they are online now."""
     items, more = await service.list_members(session, room_id, principal, page)
+    presence = realtime_of(runtime).presence
+    items = [item.model_copy(update={"online": presence.is_online(item.id)}) for item in items]
     return Page[RoomMemberOut](items=items, page=page, page_size=MEMBERS_PAGE_SIZE, has_more=more)
 
 
