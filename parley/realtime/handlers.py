@@ -257,12 +257,10 @@ class Session:
 
     async def on_ping(self, frame: dict[str, Any]) -> None:
         ping_id = frame.get("id")
-        if ping_id is not None and (
-            isinstance(ping_id, bool)
-            or not isinstance(ping_id, str | int)
-            or (isinstance(ping_id, str) and len(ping_id) > PING_ID_MAX)
-            or (isinstance(ping_id, int) and abs(ping_id) > MAX_BIGINT)
-        ):
+        valid = (isinstance(ping_id, str) and len(ping_id) <= PING_ID_MAX) or (
+            type(ping_id) is int and abs(ping_id) <= MAX_BIGINT
+        )
+        if not valid:
             raise FrameError("invalid_field", "id must be a short string or an integer")
         self.conn.send({"type": "pong", "id": ping_id})
 

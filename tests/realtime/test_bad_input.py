@@ -6,6 +6,8 @@ import asyncio
 import json
 import signal
 import time
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -55,6 +57,16 @@ frames = st.one_of(
 
 
 _fuzz_member: list[tuple[Member, int]] = []
+
+
+def _outcome_of(client_msg_id: str) -> Callable[[dict[str, Any]], bool]:
+    """Matches the ack or the error answering one send."""
+
+    def matches(frame: dict[str, Any]) -> bool:
+        ref = frame.get("client_msg_id", frame.get("ref"))
+        return ref == client_msg_id and frame["type"] in ("ack", "error")
+
+    return matches
 
 
 async def assert_still_serving(client: WsClient, room: int, marker: str) -> None:
@@ -182,14 +194,7 @@ async def test_send_rate_limit_refuses_and_stores_nothing_extra(
         room = await server.room(member)
         client = await server.connect(member)
         ids = [await client.send_message(room, f"m{i}") for i in range(30)]
-        outcomes = [
-            await client.next_matching(
-                lambda f, c=c: (
-                    f.get("client_msg_id", f.get("ref")) == c and f["type"] in ("ack", "error")
-                )
-            )
-            for c in ids
-        ]
+        outcomes = [await client.next_matching(_outcome_of(c)) for c in ids]
         acked = [o for o in outcomes if o["type"] == "ack"]
         limited = [o for o in outcomes if o["type"] == "error"]
         assert all(o["code"] == "rate_limited" for o in limited)

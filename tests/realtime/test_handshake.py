@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import pytest
 from websockets.exceptions import ConnectionClosed
@@ -19,7 +20,7 @@ async def closed_with(client: WsClient) -> int:
 
 async def test_no_credentials_or_bad_ones_close_with_4001(server: Server) -> None:
     alice = await server.member()
-    attempts = [
+    attempts: list[dict[str, Any]] = [
         {},
         {"additional_headers": {"Authorization": "Bearer not-a-jwt"}},
         {"additional_headers": {"Authorization": "Basic YWxpY2U6cHc="}},

@@ -14,6 +14,7 @@ import websockets
 from websockets.asyncio.client import ClientConnection
 
 from tests.support.api import PASSWORD
+from tests.support.protocol import validate_server_frame
 
 Frame = dict[str, Any]
 #: every server frame any test received, checked against docs/protocol at the end of the run
@@ -49,6 +50,7 @@ class WsClient:
         """The next frame off the socket (ignores frames set aside by `expect`)."""
         raw = await asyncio.wait_for(self.conn.recv(), timeout)
         frame: Frame = json.loads(raw)
+        validate_server_frame(frame)  # every frame the suite sees must match docs/protocol
         RECEIVED_FRAMES.append(frame)
         self.frames.append(frame)
         return frame
