@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 BENCH_PASSWORD = "bench-password-not-secret"  # noqa: S105 - throwaway bench accounts
+MAX_CAPACITY = 10_000  # the rooms API's limit
 SETUP_THREADS = 8  # more concurrent joins of one room exhaust the SQLite pool (a 500)
 
 
@@ -130,6 +131,13 @@ def ensure_room(api: Api, owner: BenchMember, index: int, capacity: int) -> int:
     items = body.get("items", body) if isinstance(body, dict) else body
     for room in items:
         if room.get("name") == name:
+            # members of earlier runs stay: make room for this run's on top of them
+            wanted = min(MAX_CAPACITY, int(room.get("member_count", 0)) + capacity)
+            if int(room.get("capacity", wanted)) < wanted:
+                path = f"/api/v1/rooms/{room['id']}"
+                status, body = api.call("PATCH", path, {"capacity": wanted}, owner.token)
+                if status != 200:
+                    raise SetupError(f"cannot enlarge room {name}: {_problem(status, body)}")
             return int(room["id"])
     raise SetupError(f"room {name} exists but the search does not show it: {body!r}"[:300])
 

@@ -25,6 +25,7 @@ class WorkerPlan:
     clients: list[ClientSpec]
     mode: Mode
     rate_per_room: float = 0.0
+    rooms: int = 1
     in_flight: int = 1
     duration_s: float = 10.0
     drain_s: float = 2.0

@@ -140,7 +140,8 @@ def format_report(report: dict[str, Any]) -> str:
     lines = [
         f"parley bench: {bench['mode']} mode, {bench['clients']} clients, "
         f"{bench['rooms']} rooms, {bench['duration_s']} s, {bench['workers']} worker(s)",
-        f"connections: {conns['opened']} opened, failed {conns['failed'] or 'none'}",
+        f"connections: {conns['opened']} opened in {conns.get('connect_s', '?')} s "
+        f"(with the workers' start-up), failed {conns['failed'] or 'none'}",
     ]
     if bench["mode"] != "idle":
         lines += [

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from parley.bench.accounts import Api, prepare
+from parley.bench.accounts import MAX_CAPACITY, Api, prepare
 from parley.bench.plan import Mode, WorkerPlan, WorkerResult, assign, room_of
 from parley.bench.report import ServerWindow, Totals, build_report, combine
 from parley.bench.sampler import ServerSampler, Snapshot, find_listener_pid, raise_nofile_limit
@@ -59,6 +59,7 @@ class BenchConfig:
                 clients=specs,
                 mode=self.mode,
                 rate_per_room=self.rate_per_room,
+                rooms=self.rooms,
                 in_flight=self.in_flight,
                 duration_s=self.duration_s,
                 drain_s=self.drain_s,
@@ -135,15 +136,17 @@ def run_bench(config: BenchConfig) -> dict[str, Any]:
     raise_nofile_limit()
     api = Api(config.url, config.source_addresses)
     per_room = -(-config.clients // config.rooms)
-    capacity = min(10_000, max(2, per_room + 1))
+    capacity = min(MAX_CAPACITY, max(2, per_room + 1))
     members, room_ids = prepare(
         api, config.clients, config.rooms, lambda i: room_of(i, config.rooms), capacity
     )
     sampler = _sampler(config)
     before = sampler.snapshot() if sampler else None
+    connecting = time.monotonic()
     workers = _Workers(config.plans([m.token for m in members], room_ids))
     try:
         workers.collect("ready", _ready_timeout(config))
+        connect_s = time.monotonic() - connecting
         if sampler:
             sampler.start()
         totals, snapshots = _drive(config, workers, sampler)
@@ -158,7 +161,9 @@ def run_bench(config: BenchConfig) -> dict[str, Any]:
         window = ServerWindow(
             sampler.pid, before, connected, load_start, load_end, peak_rss=sampler.peak_rss
         )
-    return build_report(_settings(config), totals, window)
+    report = build_report(_settings(config), totals, window)
+    report["connections"]["connect_s"] = round(connect_s, 1)
+    return report
 
 
 Snapshots = tuple[Snapshot | None, Snapshot | None, Snapshot | None]

@@ -79,8 +79,13 @@ class Sender:
         return entry
 
     async def run_rate(self, start_ns: int, end_ns: int) -> None:
-        """Open loop: message k is due at its scheduled time, late or not."""
-        schedule = Schedule(start_ns, self.plan.rate_per_room)
+        """Open loop: message k is due at its scheduled time, late or not.
+
+        Rooms are phase-shifted across one interval, so they do not all send in lockstep.
+        """
+        interval_ns = Schedule(start_ns, self.plan.rate_per_room).interval_ns
+        phase_ns = interval_ns * self.client.spec.index // max(1, self.plan.rooms)
+        schedule = Schedule(start_ns + phase_ns, self.plan.rate_per_room)
         k = 0
         while (due := schedule.due_ns(k)) < end_ns:
             delay = due - time.monotonic_ns()
