@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from parley.accounts.service import Principal, resolve_principal
-from parley.core.deps import ReadSession, SettingsDep
+from parley.core.deps import RuntimeDep
 from parley.core.errors import ParleyError, forbidden, unauthenticated
 from parley.core.security import InvalidToken, decode_access_token
 
@@ -38,9 +38,15 @@ def check_csrf(request: Request) -> None:
         raise forbidden("csrf_failed", "missing or wrong CSRF token")
 
 
-async def get_principal(request: Request, session: ReadSession, settings: SettingsDep) -> Principal:
-    """Authenticate on a read-only session: a request never holds SQLite's write lock merely
-    for being authenticated (it may be waiting on the message writer, which needs it)."""
+async def get_principal(request: Request, runtime: RuntimeDep) -> Principal:
+    """Authenticate on a short read-only session of its own.
+
+    Read-only: a request never holds SQLite's write lock merely for being authenticated (it
+    may wait on the message writer, which needs it). Short: the connection goes back to the
+    pool before the route runs, so a request never holds two connections at once (forty
+    concurrent requests would otherwise exhaust the pool while each waits for its second).
+    """
+    settings = runtime.settings
     token = bearer_token(request)
     if token is None:
         token = request.cookies.get(ACCESS_COOKIE)
@@ -51,7 +57,8 @@ async def get_principal(request: Request, session: ReadSession, settings: Settin
         claims = decode_access_token(settings, token)
     except InvalidToken:
         raise unauthenticated("access token is invalid or expired", "invalid_token") from None
-    return await resolve_principal(session, claims)
+    async with runtime.db.read_sessions() as session:
+        return await resolve_principal(session, claims)
 
 
 CurrentMember = Annotated[Principal, Depends(get_principal)]

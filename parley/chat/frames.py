@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -13,25 +14,55 @@ DELETED_MEMBER: dict[str, Any] = {"id": None, "nickname": "(deleted member)"}
 
 def message_payload(message: Message, sender_nickname: str | None) -> dict[str, Any]:
     """The fields of a `message` frame (without `type`), also used for history items."""
-    if message.kind == "system":
+    return build_payload(
+        room_id=message.room_id,
+        seq=message.seq,
+        message_id=message.id,
+        sender_id=message.sender_id,
+        sender_nickname=sender_nickname,
+        kind=message.kind,
+        body=message.body,
+        created_at=message.created_at,
+        client_msg_id=message.client_msg_id,
+        to_member_id=message.to_member_id,
+        meta=message.meta,
+    )
+
+
+def build_payload(
+    *,
+    room_id: int,
+    seq: int,
+    message_id: int,
+    sender_id: int | None,
+    sender_nickname: str | None,
+    kind: str,
+    body: str,
+    created_at: datetime,
+    client_msg_id: str | None,
+    to_member_id: int | None,
+    meta: str | None,
+) -> dict[str, Any]:
+    """One place that decides how a stored message looks to clients."""
+    if kind == "system":
         sender = None
-    elif message.sender_id is None:
+    elif sender_id is None:
         sender = dict(DELETED_MEMBER)
     else:
-        sender = {"id": message.sender_id, "nickname": sender_nickname}
+        sender = {"id": sender_id, "nickname": sender_nickname}
     payload: dict[str, Any] = {
-        "room_id": message.room_id,
-        "seq": message.seq,
-        "id": message.id,
+        "room_id": room_id,
+        "seq": seq,
+        "id": message_id,
         "sender": sender,
-        "kind": message.kind,
-        "body": message.body,
-        "created_at": message.created_at.isoformat().replace("+00:00", "Z"),
+        "kind": kind,
+        "body": body,
+        "created_at": created_at.isoformat().replace("+00:00", "Z"),
     }
-    if message.client_msg_id is not None:
-        payload["client_msg_id"] = message.client_msg_id
-    if message.kind == "whisper":
-        payload["to"] = message.to_member_id
-    if message.meta is not None:
-        payload["meta"] = orjson.loads(message.meta)
+    if client_msg_id is not None:
+        payload["client_msg_id"] = client_msg_id
+    if kind == "whisper":
+        payload["to"] = to_member_id
+    if meta is not None:
+        payload["meta"] = orjson.loads(meta)
     return payload

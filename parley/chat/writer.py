@@ -3,6 +3,9 @@
 Sends waiting while a transaction runs are written together in the next one, so throughput
 does not fall to one fsync per message. Each send is acked only after its commit, then
 published; a retried `client_msg_id` gets the original ack, never a second message.
+
+A batch is one synchronous function over a Core connection (`store_batch`): on SQLite it runs
+whole in the database's batch thread, so the hot path pays no per-statement thread hops.
 """
 
 from __future__ import annotations
@@ -15,18 +18,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import insert, select, tuple_, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
-from parley.accounts.models import Member
-from parley.chat.frames import message_payload
+from parley.chat.frames import build_payload
 from parley.chat.models import Message
 from parley.core.database import Database, utcnow
-from parley.rooms.access import members_of_rooms
+from parley.rooms.access import nicknames_of_members
 from parley.rooms.models import Room
 
 log = logging.getLogger("parley.chat.writer")
 
 Publish = Callable[[list[dict[str, Any]]], Awaitable[None]]
+Key = tuple[int, str]
 
 
 class SendRejected(Exception):
@@ -55,20 +59,123 @@ class Ack:
         }
 
 
-@dataclass(slots=True)
-class SendRequest:
+@dataclass(frozen=True, slots=True)
+class Send:
+    """What is to be stored: plain data, safe to hand to the batch thread."""
+
     sender_id: int
     room_id: int
     client_msg_id: str
     body: str
     to: int | None = None
+
+    @property
+    def key(self) -> Key:
+        return (self.sender_id, self.client_msg_id)
+
+
+@dataclass(slots=True)
+class SendRequest:
+    send: Send
     future: asyncio.Future[Ack] = field(
         default_factory=lambda: asyncio.get_running_loop().create_future()
     )
 
-    @property
-    def key(self) -> tuple[int, str]:
-        return (self.sender_id, self.client_msg_id)
+
+@dataclass
+class BatchResult:
+    outcomes: dict[Key, Ack | SendRejected]
+    #: `message` frames of the newly stored messages, in (room, seq) order
+    frames: list[dict[str, Any]]
+
+
+def store_batch(conn: Connection, sends: list[Send]) -> BatchResult:
+    """Store a batch in the caller's transaction: dedupe, authorise, number, insert.
+
+    Statements: one idempotency lookup, one membership lookup, one seq bump per room,
+    one seq read, one multi-row insert.
+    """
+    unique = list({s.key: s for s in reversed(sends)}.values())[::-1]  # first of each key
+    outcomes: dict[Key, Ack | SendRejected] = {}
+    existing = conn.execute(
+        select(
+            Message.sender_id, Message.client_msg_id, Message.room_id, Message.seq, Message.id
+        ).where(tuple_(Message.sender_id, Message.client_msg_id).in_([s.key for s in unique]))
+    )
+    for sender_id, client_msg_id, room_id, seq, message_id in existing:
+        outcomes[(sender_id or 0, str(client_msg_id))] = Ack(
+            str(client_msg_id), room_id, seq, message_id
+        )
+    fresh = [s for s in unique if s.key not in outcomes]
+    pairs = {(s.room_id, s.sender_id) for s in fresh}
+    pairs |= {(s.room_id, s.to) for s in fresh if s.to is not None}
+    members = nicknames_of_members(conn, pairs)
+    accepted: list[Send] = []
+    for send in fresh:
+        if (send.room_id, send.sender_id) not in members:
+            outcomes[send.key] = SendRejected("not_a_member", "not a member of the room")
+        elif send.to is not None and (send.room_id, send.to) not in members:
+            outcomes[send.key] = SendRejected(
+                "invalid_target", "the whisper target is not a member of the room"
+            )
+        else:
+            accepted.append(send)
+    if not accepted:
+        return BatchResult(outcomes, [])
+    per_room: dict[int, list[Send]] = defaultdict(list)
+    for send in accepted:
+        per_room[send.room_id].append(send)
+    for room_id, room_sends in per_room.items():
+        conn.execute(
+            update(Room).where(Room.id == room_id).values(last_seq=Room.last_seq + len(room_sends))
+        )
+    last_seqs = dict(
+        conn.execute(select(Room.id, Room.last_seq).where(Room.id.in_(per_room))).all()
+    )
+    now = utcnow()
+    rows: list[dict[str, Any]] = []
+    for room_id, room_sends in per_room.items():
+        first = int(last_seqs[room_id]) - len(room_sends) + 1
+        for offset, send in enumerate(room_sends):
+            rows.append(
+                {
+                    "room_id": room_id,
+                    "seq": first + offset,
+                    "sender_id": send.sender_id,
+                    "kind": "whisper" if send.to is not None else "text",
+                    "body": send.body,
+                    "client_msg_id": send.client_msg_id,
+                    "to_member_id": send.to,
+                    "created_at": now,
+                }
+            )
+    ids = conn.execute(
+        insert(Message).returning(Message.id, sort_by_parameter_order=True), rows
+    ).scalars()
+    frames = []
+    for row, message_id in zip(rows, ids, strict=True):
+        key = (row["sender_id"], row["client_msg_id"])
+        outcomes[key] = Ack(row["client_msg_id"], row["room_id"], row["seq"], message_id)
+        frames.append(
+            {
+                "type": "message",
+                **build_payload(
+                    room_id=row["room_id"],
+                    seq=row["seq"],
+                    message_id=message_id,
+                    sender_id=row["sender_id"],
+                    sender_nickname=members[(row["room_id"], row["sender_id"])],
+                    kind=row["kind"],
+                    body=row["body"],
+                    created_at=now,
+                    client_msg_id=row["client_msg_id"],
+                    to_member_id=row["to_member_id"],
+                    meta=None,
+                ),
+            }
+        )
+    frames.sort(key=lambda f: (f["room_id"], f["seq"]))
+    return BatchResult(outcomes, frames)
 
 
 class MessageWriter:
@@ -89,11 +196,10 @@ class MessageWriter:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
         while not self._queue.empty():
-            self._queue.get_nowait().future.set_exception(
-                SendRejected("unavailable", "server shutting down; retry")
-            )
+            _fail(self._queue.get_nowait(), SendRejected("unavailable", "shutting down; retry"))
 
-    def submit(self, request: SendRequest) -> asyncio.Future[Ack]:
+    def submit(self, send: Send) -> asyncio.Future[Ack]:
+        request = SendRequest(send)
         self._queue.put_nowait(request)
         return request.future
 
@@ -103,12 +209,12 @@ class MessageWriter:
             while len(batch) < self._max_batch and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
             try:
-                await self._write_batch(batch)
+                await self._write(batch)
             except IntegrityError:
-                # a concurrent process stored one of these client_msg_ids: go one by one
+                # another process stored one of these client_msg_ids meanwhile: one by one
                 for request in batch:
                     try:
-                        await self._write_batch([request])
+                        await self._write([request])
                     except Exception as exc:
                         _fail(request, exc)
             except Exception as exc:
@@ -116,119 +222,28 @@ class MessageWriter:
                 for request in batch:
                     _fail(request, exc)
 
-    async def _write_batch(self, batch: list[SendRequest]) -> None:
-        first_of: dict[tuple[int, str], SendRequest] = {}
-        for request in batch:
-            first_of.setdefault(request.key, request)
-        unique = list(first_of.values())
-        results: dict[tuple[int, str], Ack | SendRejected] = {}
-        frames: list[dict[str, Any]] = []
-        async with self._db.transaction() as session:
-            existing = await session.scalars(
-                select(Message).where(
-                    tuple_(Message.sender_id, Message.client_msg_id).in_(list(first_of))
-                )
-            )
-            for message in existing:
-                assert message.sender_id is not None and message.client_msg_id is not None
-                key = (message.sender_id, message.client_msg_id)
-                results[key] = Ack(message.client_msg_id, message.room_id, message.seq, message.id)
-            fresh = [r for r in unique if r.key not in results]
-            pairs = {(r.room_id, r.sender_id) for r in fresh}
-            pairs |= {(r.room_id, r.to) for r in fresh if r.to is not None}
-            memberships = await members_of_rooms(session, pairs)
-            accepted: list[SendRequest] = []
-            for request in fresh:
-                if (request.room_id, request.sender_id) not in memberships:
-                    results[request.key] = SendRejected("not_a_member", "not a member of the room")
-                elif request.to is not None and (request.room_id, request.to) not in memberships:
-                    results[request.key] = SendRejected(
-                        "invalid_target", "the whisper target is not a member of the room"
-                    )
-                else:
-                    accepted.append(request)
-            if accepted:
-                frames = await self._insert(session, accepted, results)
+    async def _write(self, batch: list[SendRequest]) -> None:
+        sends = [request.send for request in batch]
+        result = await self._db.run_in_transaction(lambda conn: store_batch(conn, sends))
         self.batches += 1
-        self.written += len(frames)
+        self.written += len(result.frames)
         for request in batch:
-            outcome = results[request.key]
+            outcome = result.outcomes[request.send.key]
             if request.future.done():
                 continue
             if isinstance(outcome, Ack):
                 request.future.set_result(outcome)
             else:
                 request.future.set_exception(outcome)
-        if frames:
-            await self._publish(frames)
-
-    async def _insert(
-        self, session: Any, accepted: list[SendRequest], results: dict[Any, Any]
-    ) -> list[dict[str, Any]]:
-        per_room: dict[int, list[SendRequest]] = defaultdict(list)
-        for request in accepted:
-            per_room[request.room_id].append(request)
-        for room_id, requests in per_room.items():
-            await session.execute(
-                update(Room)
-                .where(Room.id == room_id)
-                .values(last_seq=Room.last_seq + len(requests))
-            )
-        last_seqs = dict(
-            (
-                await session.execute(select(Room.id, Room.last_seq).where(Room.id.in_(per_room)))
-            ).all()
-        )
-        nicknames = dict(
-            (
-                await session.execute(
-                    select(Member.id, Member.nickname).where(
-                        Member.id.in_({r.sender_id for r in accepted})
-                    )
-                )
-            ).all()
-        )
-        now = utcnow()
-        rows: list[dict[str, Any]] = []
-        for room_id, requests in per_room.items():
-            first = int(last_seqs[room_id]) - len(requests) + 1
-            for offset, request in enumerate(requests):
-                rows.append(
-                    {
-                        "room_id": room_id,
-                        "seq": first + offset,
-                        "sender_id": request.sender_id,
-                        "kind": "whisper" if request.to is not None else "text",
-                        "body": request.body,
-                        "client_msg_id": request.client_msg_id,
-                        "to_member_id": request.to,
-                        "created_at": now,
-                    }
-                )
-        ids = await session.scalars(
-            insert(Message).returning(Message.id, sort_by_parameter_order=True), rows
-        )
-        frames = []
-        for row, message_id in zip(rows, ids, strict=True):
-            message = Message(id=message_id, meta=None, **row)
-            results[(row["sender_id"], row["client_msg_id"])] = Ack(
-                row["client_msg_id"], row["room_id"], row["seq"], message_id
-            )
-            frames.append(
-                {"type": "message", **message_payload(message, nicknames.get(row["sender_id"]))}
-            )
-        frames.sort(key=lambda f: (f["room_id"], f["seq"]))
-        return frames
+        if result.frames:
+            await self._publish(result.frames)
 
 
 def _fail(request: SendRequest, exc: BaseException) -> None:
     if request.future.done():
         return
-    if isinstance(exc, SendRejected):
-        request.future.set_exception(exc)
-    else:
-        request.future.set_exception(
-            SendRejected(
-                "unavailable", "the message could not be stored; retry with the same client_msg_id"
-            )
+    if not isinstance(exc, SendRejected):
+        exc = SendRejected(
+            "unavailable", "the message could not be stored; retry with the same client_msg_id"
         )
+    request.future.set_exception(exc)

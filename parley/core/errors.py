@@ -9,6 +9,7 @@ from typing import Any
 import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
@@ -172,5 +173,29 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
+        if is_database_unavailable(exc):
+            log.warning(
+                "database unavailable", extra={"path": request.url.path, "error": repr(exc)}
+            )
+            return problem_response(
+                503,
+                "unavailable",
+                "the database is busy or unreachable; nothing was changed, retry shortly",
+                instance=request.url.path,
+                headers={"Retry-After": "1"},
+            )
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return problem_response(500, "internal_error", "an unexpected error occurred")
+
+
+def is_database_unavailable(exc: BaseException) -> bool:
+    """A failure of the database service (not of the request): pool exhausted, connection
+    lost or refused, lock wait timed out. The transaction was rolled back, so retrying is safe."""
+    if isinstance(exc, sa_exc.TimeoutError | ConnectionError | TimeoutError):
+        return True
+    if isinstance(exc, sa_exc.DBAPIError):
+        if exc.connection_invalidated or isinstance(exc, sa_exc.InterfaceError):
+            return True
+        if isinstance(exc, sa_exc.OperationalError):
+            return True
+    return isinstance(exc, OSError)

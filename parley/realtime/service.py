@@ -13,7 +13,7 @@ from typing import Any
 import orjson
 
 from parley.chat.history import read_messages
-from parley.chat.writer import Ack, MessageWriter, SendRejected, SendRequest
+from parley.chat.writer import Ack, MessageWriter, Send, SendRejected
 from parley.core.config import Settings
 from parley.core.ratelimit import TokenBucket
 from parley.core.runtime import Runtime
@@ -105,7 +105,7 @@ class Realtime:
         """Queue a validated, rate-checked send; the future resolves after commit."""
         if to == member_id:
             raise SendRejected("invalid_target", "cannot whisper to yourself")
-        return self.writer.submit(SendRequest(member_id, room_id, client_msg_id, body, to))
+        return self.writer.submit(Send(member_id, room_id, client_msg_id, body, to))
 
     # -- typing, read markers, presence -----------------------------------------------------
 

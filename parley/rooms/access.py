@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from sqlalchemy import select, tuple_
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from parley.accounts.models import Member
 from parley.rooms.models import Room, RoomMember
 
 
@@ -28,15 +30,18 @@ async def get_room(session: AsyncSession, room_id: int) -> Room | None:
     return await session.get(Room, room_id)
 
 
-async def members_of_rooms(
-    session: AsyncSession, pairs: set[tuple[int, int]]
-) -> set[tuple[int, int]]:
-    """Which (room_id, member_id) pairs are current memberships: one query for a batch."""
+def nicknames_of_members(
+    conn: Connection, pairs: set[tuple[int, int]]
+) -> dict[tuple[int, int], str]:
+    """For each (room_id, member_id) pair that is a current membership, the member's nickname.
+
+    Synchronous Core, one statement for a whole batch: the message writer's hot path.
+    """
     if not pairs:
-        return set()
-    rows = await session.execute(
-        select(RoomMember.room_id, RoomMember.member_id).where(
-            tuple_(RoomMember.room_id, RoomMember.member_id).in_(sorted(pairs))
-        )
+        return {}
+    rows = conn.execute(
+        select(RoomMember.room_id, RoomMember.member_id, Member.nickname)
+        .join(Member, Member.id == RoomMember.member_id)
+        .where(tuple_(RoomMember.room_id, RoomMember.member_id).in_(sorted(pairs)))
     )
-    return {(int(r), int(m)) for r, m in rows}
+    return {(int(r), int(m)): str(n) for r, m, n in rows}
