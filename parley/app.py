@@ -55,10 +55,14 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
     )
     install_error_handlers(app)
     app.include_router(ops.router)
+    if settings.role != "api":  # `--role gateway` (or `all`) serves the WebSocket…
+        app.include_router(gateway_router)
+    if settings.role == "gateway":  # …and then only that, the probes and /metrics
+        app.add_middleware(AccessLogMiddleware)
+        return app
     app.include_router(accounts_router, prefix=API_PREFIX)
     app.include_router(realtime_router, prefix=API_PREFIX)
     app.include_router(chat_router, prefix=API_PREFIX)
-    app.include_router(gateway_router)
     app.include_router(rooms_router, prefix=API_PREFIX)
     app.include_router(notices_router, prefix=API_PREFIX)
     app.mount(

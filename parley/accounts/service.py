@@ -70,11 +70,10 @@ async def _throttle_login(runtime: Runtime, login_id: str, address: str) -> None
         (f"addr:{address}", settings.login_attempts_per_address),
     )
     for key, limit in checks:
-        count, retry_after = await runtime.login_failures.count(key)
-        if count >= limit:
+        # one atomic hit-and-count (shared by every process when Redis is configured)
+        count, retry_after = await runtime.login_failures.hit(key)
+        if count > limit:
             raise rate_limited(retry_after)
-    for key, _ in checks:
-        await runtime.login_failures.add(key)
 
 
 async def authenticate(

@@ -79,7 +79,7 @@ async def send_message(
     realtime = realtime_of(runtime)
     try:
         client_msg_id, text = realtime.validate_send(body.client_msg_id, body.body)
-        realtime.check_send_rate(principal.id)
+        await realtime.check_send_rate(principal.id)
         ack = await realtime.submit(principal.id, room_id, client_msg_id, text, body.to)
     except SendRejected as exc:
         if exc.code == "rate_limited":

@@ -9,7 +9,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -71,6 +71,16 @@ class Settings(BaseSettings):
     member_search_max_limit: Annotated[int, Field(ge=1, le=200)] = 50
     db_pool_size: Annotated[int, Field(ge=1, le=200)] = 10
 
+    #: scale-out (docs/deployment.md): names of shared keys, channels and the Kafka topic
+    cluster_prefix: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{1,40}$")] = "parley"
+    kafka_partitions: Annotated[int, Field(ge=1, le=1024)] = 12
+    #: a process whose heartbeat stops (killed) has its members' presence expire after this
+    presence_ttl_seconds: Annotated[float, Field(ge=1, le=3600)] = 15.0
+    #: how often a gateway compares its open rooms with the database to catch up on events
+    #: a bus outage lost (0: only after a bus reconnect)
+    catchup_interval_seconds: Annotated[float, Field(ge=0, le=3600)] = 5.0
+    bus_publish_timeout_seconds: Annotated[float, Field(gt=0, le=120)] = 5.0
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -113,6 +123,19 @@ class Settings(BaseSettings):
         if value and not value.startswith(("redis://", "rediss://", "unix://")):
             raise ValueError("must start with redis://, rediss:// or unix://")
         return value or None
+
+    @model_validator(mode="after")
+    def _check_scale_out(self) -> Settings:
+        if self.bus == "redis" and not self.redis_url:
+            raise ValueError("PARLEY_BUS=redis needs PARLEY_REDIS_URL")
+        if self.bus == "kafka" and not self.kafka_bootstrap:
+            raise ValueError("PARLEY_BUS=kafka needs PARLEY_KAFKA_BOOTSTRAP")
+        if self.role != "all" and self.bus == "memory":
+            raise ValueError(
+                f"role {self.role} needs a shared bus (PARLEY_BUS=redis or kafka): an api "
+                "process publishes what a gateway process delivers"
+            )
+        return self
 
     @property
     def is_sqlite(self) -> bool:
@@ -191,7 +214,10 @@ def load_settings(**overrides: Any) -> Settings:
     except ValidationError as exc:
         lines = []
         for error in exc.errors():
-            name = ".".join(str(part) for part in error["loc"]) or "settings"
+            name = ".".join(str(part) for part in error["loc"])
             message = "unknown setting" if error["type"] == "extra_forbidden" else error["msg"]
+            if not name:  # a rule across settings (e.g. the bus a role needs)
+                lines.append(f"  {message.removeprefix('Value error, ')}")
+                continue
             lines.append(f"  PARLEY_{name.upper()}: {message}")
         raise ConfigError("invalid configuration:\n" + "\n".join(lines)) from None

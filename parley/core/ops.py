@@ -1,12 +1,14 @@
-"""Operational endpoints: liveness, readiness and the offline API docs page."""
+"""Operational endpoints: liveness, readiness, Prometheus metrics and the offline API docs."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
 from fastapi import APIRouter
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from parley.core.deps import RuntimeDep
 
@@ -15,6 +17,8 @@ router = APIRouter()
 
 #: readiness checks added by later layers (bus, Redis): name -> coroutine raising on failure
 ReadinessCheck = Callable[[], Awaitable[None]]
+#: a dependency that does not answer within this is as good as down (probes have deadlines)
+CHECK_TIMEOUT_SECONDS = 2.0
 
 DOCS_PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Parley API</title>
@@ -40,7 +44,7 @@ async def readyz(runtime: RuntimeDep) -> JSONResponse:
     results: dict[str, str] = {}
     for name, check in checks.items():
         try:
-            await check()
+            await asyncio.wait_for(check(), CHECK_TIMEOUT_SECONDS)
             results[name] = "ok"
         except Exception as exc:  # any failure means not ready; the reason goes to the log
             log.warning("readiness check failed", extra={"check": name, "error": repr(exc)})
@@ -50,6 +54,15 @@ async def readyz(runtime: RuntimeDep) -> JSONResponse:
         {"status": "ready" if ready else "unavailable", "checks": results},
         status_code=200 if ready else 503,
     )
+
+
+@router.get("/metrics", tags=["ops"], response_class=Response)
+async def metrics(runtime: RuntimeDep) -> Response:
+    """Prometheus text format: connections, messages written, batches, deliveries, bus
+    publications and errors, relay lag (parley/realtime/metrics.py)."""
+    registry = runtime.extras.get("metrics")
+    body = generate_latest(registry) if registry is not None else b""
+    return Response(body, media_type=CONTENT_TYPE_LATEST)
 
 
 @router.get("/docs", include_in_schema=False)

@@ -1,4 +1,8 @@
-"""Rate limiting primitives with an in-process implementation (Redis comes with scale-out)."""
+"""Rate limiting primitives: the protocols, and the in-process implementations.
+
+The Redis implementations (`parley.core.redis`) share the same limits across processes; these
+stay the embedded default and the fallback while Redis is unreachable.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +19,14 @@ class FailureCounter(Protocol):
         ...
 
     async def add(self, key: str) -> None: ...
+
+    async def hit(self, key: str) -> tuple[int, float]:
+        """Count one event and return (events in the window including it, seconds left).
+
+        One atomic step: concurrent attempts each see a distinct count, so a burst of
+        parallel guesses cannot all pass a check made before any of them was counted.
+        """
+        ...
 
     async def clear(self, key: str) -> None: ...
 
@@ -47,14 +59,17 @@ class MemoryFailureCounter:
         return window.events, self.window - (now - window.started)
 
     async def add(self, key: str) -> None:
+        await self.hit(key)
+
+    async def hit(self, key: str) -> tuple[int, float]:
         now = time.monotonic()
         window = self._current(key, now)
         if window is None:
             if len(self._windows) > 100_000:
                 self._prune(now)
-            self._windows[key] = _Window(now, 1)
-        else:
-            window.events += 1
+            window = self._windows[key] = _Window(now, 0)
+        window.events += 1  # no await between the read and the write: atomic in the loop
+        return window.events, self.window - (now - window.started)
 
     async def clear(self, key: str) -> None:
         self._windows.pop(key, None)
@@ -82,3 +97,35 @@ class TokenBucket:
             return 0.0
         self._state[key] = (tokens, now)
         return (cost - tokens) / self.rate
+
+
+class RateLimiter(Protocol):
+    """A token bucket per key, possibly shared by every process (sends)."""
+
+    async def take(self, key: str, cost: float = 1.0) -> float:
+        """0 when allowed, else the seconds until it would be."""
+        ...
+
+
+class Throttle(Protocol):
+    """At most one event per key per interval (typing indicators)."""
+
+    async def allow(self, key: str) -> bool: ...
+
+
+class LocalRateLimiter:
+    """`RateLimiter` over an in-memory `TokenBucket`: the embedded default."""
+
+    def __init__(self, rate: float, burst: float) -> None:
+        self.bucket = TokenBucket(rate, burst)
+
+    async def take(self, key: str, cost: float = 1.0) -> float:
+        return self.bucket.take(key, cost)
+
+
+class LocalThrottle:
+    def __init__(self, interval_seconds: float) -> None:
+        self.bucket = TokenBucket(1 / max(interval_seconds, 1e-3), 1)
+
+    async def allow(self, key: str) -> bool:
+        return self.bucket.take(key) == 0.0

@@ -1,7 +1,8 @@
 """The event bus between the processes that write events and those that deliver them.
 
-`memory` (the embedded default) hands events straight to this process's hub. Redis and Kafka
-adapters implement the same interface for several processes.
+`memory` (the embedded default) hands events straight to this process's hub. The Redis and
+Kafka adapters (`bus_redis`, `bus_kafka`, on the shared `bus_remote.RemoteBus`) implement the
+same interface for several processes.
 """
 
 from __future__ import annotations
@@ -12,15 +13,31 @@ from typing import Protocol
 from parley.realtime.events import RoomEvent
 
 EventSink = Callable[[RoomEvent], None]
+#: called after the bus lost events (a reconnect): the owner reads what it missed from the DB
+Resync = Callable[[], None]
 
 
 class EventBus(Protocol):
     async def start(self, sink: EventSink) -> None:
-        """Begin delivering every published event to `sink` (this process's hub)."""
+        """Begin delivering published events to `sink` (this process's hub)."""
         ...
 
     async def publish(self, event: RoomEvent) -> None:
-        """Publish after commit; raises if the event could not be handed to the bus."""
+        """Publish after commit and wait until the bus has it; raises if it could not."""
+        ...
+
+    def post(self, event: RoomEvent) -> None:
+        """Publish without waiting (messages, typing, presence): this process's subscribers
+        get it at once, other processes as soon as the bus takes it. An event the bus loses
+        is either harmless (typing) or durable in the database, where catch-up finds it."""
+        ...
+
+    async def watch(self, room_id: int) -> None:
+        """From when this returns, the room's events reach the sink (a local subscriber)."""
+        ...
+
+    def unwatch(self, room_id: int) -> None:
+        """No local subscriber is left: stop receiving the room's events."""
         ...
 
     async def ping(self) -> None:
@@ -40,8 +57,17 @@ class MemoryBus:
         self._sink = sink
 
     async def publish(self, event: RoomEvent) -> None:
+        self.post(event)
+
+    def post(self, event: RoomEvent) -> None:
         if self._sink is not None:
             self._sink(event)
+
+    async def watch(self, room_id: int) -> None:
+        return None
+
+    def unwatch(self, room_id: int) -> None:
+        return None
 
     async def ping(self) -> None:
         return None

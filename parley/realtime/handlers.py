@@ -186,7 +186,7 @@ class Session:
         assert room_id is not None
         realtime = self.realtime
         client_msg_id, body = realtime.validate_send(frame.get("client_msg_id"), frame.get("body"))
-        realtime.check_send_rate(self.conn.member_id)
+        await realtime.check_send_rate(self.conn.member_id)
         future = realtime.submit(self.conn.member_id, room_id, client_msg_id, body, to)
         self.pending.add(future)
         if len(self.pending) >= realtime.settings.ws_max_pending_sends:

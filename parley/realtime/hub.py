@@ -52,6 +52,8 @@ class Hub:
         self.channels: dict[int, RoomChannel] = {}
         self.connections: dict[int, set[Connection]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        #: frames written to live subscribers (for /metrics)
+        self.deliveries = 0
 
     # -- connections ------------------------------------------------------------------------
 
@@ -174,6 +176,7 @@ class Hub:
         audience = event.audience
         excluded = event.exclude_member
         if audience is None and excluded is None:
+            self.deliveries += len(channel.live)
             for conn in channel.live:
                 conn.write(frame)
         else:

@@ -51,6 +51,10 @@ class MemoryPresence:
     def online_among(self, member_ids: list[int]) -> set[int]:
         return {m for m in member_ids if m in self._online}
 
+    async def online(self, member_ids: list[int]) -> set[int]:
+        """The `Presence` protocol's form (Redis answers asynchronously)."""
+        return self.online_among(member_ids)
+
     def close(self) -> None:
         for timer in self._offline_timers.values():
             timer.cancel()

@@ -7,50 +7,67 @@ path (rules, ack, publication) of one sent over WebSocket.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from typing import Any
 
 import orjson
+from sqlalchemy import select
 
 from parley.chat.history import read_messages
 from parley.chat.writer import Ack, MessageWriter, Send, SendRejected
 from parley.core.config import Settings
-from parley.core.ratelimit import TokenBucket
 from parley.core.runtime import Runtime
 from parley.core.text import clean_body
-from parley.realtime.bus import EventBus, MemoryBus
+from parley.realtime.bus import EventBus
+from parley.realtime.bus_remote import RemoteBus
+from parley.realtime.cluster import build_components
 from parley.realtime.events import RoomEvent, event_from_frame
 from parley.realtime.hub import Hub
-from parley.realtime.presence import MemoryPresence
+from parley.realtime.metrics import register_metrics
 from parley.realtime.relay import OutboxRelay
-from parley.realtime.tickets import MemoryTicketStore
 from parley.rooms.access import get_room, rooms_of_member
+from parley.rooms.models import Room
+from parley.social.service import friend_ids
 
 log = logging.getLogger("parley.realtime")
 REALTIME_KEY = "realtime"
 CLIENT_MSG_ID_MAX = 64
+#: messages read back per room per catch-up round (a bigger gap takes several rounds)
+CATCH_UP_BATCH = 500
 
 
 class Realtime:
     def __init__(self, runtime: Runtime, bus: EventBus | None = None) -> None:
         self.runtime = runtime
         self.settings: Settings = runtime.settings
-        self.bus: EventBus = bus or MemoryBus()
+        parts = build_components(runtime, self._presence_changed)
+        self.bus: EventBus = bus or parts.bus
         self.hub = Hub(self._load_last_seq, self._fetch_range)
         self.writer = MessageWriter(runtime.db, self._publish_frames)
         self.relay = OutboxRelay(runtime.db, self.publish)
-        self.presence = MemoryPresence(self.settings.presence_grace_seconds, self._presence_changed)
-        self.tickets = MemoryTicketStore(self.settings.ws_ticket_ttl_seconds)
-        self.send_limits = TokenBucket(self.settings.send_rate, self.settings.send_burst)
-        self._typing_limits = TokenBucket(1 / max(self.settings.typing_interval_seconds, 1e-3), 1)
+        self.presence = parts.presence
+        self.tickets = parts.tickets
+        self.send_limits = parts.send_limits
+        self._typing_limits = parts.typing_throttle
+        self._checks = parts.checks
+        self._start_shared = parts.start
         self._tasks: set[asyncio.Task[None]] = set()
+        self._catch_up_wanted = asyncio.Event()
 
     async def start(self) -> None:
+        if isinstance(self.bus, RemoteBus):  # tell us when it lost events
+            self.bus.resync = self._catch_up_wanted.set
         await self.bus.start(self.hub.dispatch)
         self.writer.start()
-        self.relay.start()
+        if self.settings.role != "gateway":  # the api side publishes the outbox
+            self.relay.start()
+        self._start_shared()
+        if isinstance(self.bus, RemoteBus):
+            self._spawn(self._maintain_subscriptions())
         readiness = self.runtime.extras.setdefault("readiness", {})
-        readiness["bus"] = self.bus.ping
+        readiness.update(self._checks)
+        register_metrics(self.runtime, self)
 
     async def stop(self) -> None:
         self.hub.close_all(1001, "server shutting down")
@@ -64,15 +81,23 @@ class Realtime:
     # -- publishing -------------------------------------------------------------------------
 
     async def publish(self, event: RoomEvent) -> None:
-        await self.bus.publish(event)
+        """Publish and wait for the bus; an unreachable bus is a `ConnectionError`."""
+        try:
+            await self.bus.publish(event)
+        except ConnectionError:
+            raise
+        except Exception as exc:  # broker-specific errors: the caller only needs "retry"
+            raise ConnectionError(f"event bus unavailable: {exc!r}") from exc
 
     async def _publish_frames(self, frames: list[dict[str, Any]]) -> None:
+        # committed messages: local subscribers at once, other processes via the bus (and
+        # catch-up from the database if the bus loses them)
         for frame in frames:
-            await self.bus.publish(event_from_frame(frame["room_id"], frame))
+            self.bus.post(event_from_frame(frame["room_id"], frame))
 
     def publish_soon(self, event: RoomEvent) -> None:
         """Fire-and-forget publication (typing, presence): losing one is harmless."""
-        self._spawn(self.publish(event))
+        self.bus.post(event)
 
     # -- sending ----------------------------------------------------------------------------
 
@@ -94,8 +119,9 @@ class Realtime:
             raise SendRejected("body_too_long", f"body is longer than {limit} characters")
         return client_msg_id, cleaned
 
-    def check_send_rate(self, member_id: int) -> None:
-        wait = self.send_limits.take(member_id)
+    async def check_send_rate(self, member_id: int) -> None:
+        """The member's send budget, shared by every process when Redis is configured."""
+        wait = await self.send_limits.take(str(member_id))
         if wait:
             raise SendRejected("rate_limited", f"sending too fast; retry in {wait:.2f} s")
 
@@ -110,7 +136,10 @@ class Realtime:
     # -- typing, read markers, presence -----------------------------------------------------
 
     def typing(self, member_id: int, room_id: int) -> None:
-        if self._typing_limits.take((member_id, room_id)):
+        self._spawn(self._typing(member_id, room_id))
+
+    async def _typing(self, member_id: int, room_id: int) -> None:
+        if not await self._typing_limits.allow(f"{member_id}:{room_id}"):
             return  # throttled: clients keep showing the last one until it expires
         frame = {"type": "typing", "room_id": room_id, "member_id": member_id}
         self.publish_soon(RoomEvent(room_id, orjson.dumps(frame), exclude_member=member_id))
@@ -123,17 +152,25 @@ class Realtime:
         self._spawn(self._announce_presence(member_id, status))
 
     async def _announce_presence(self, member_id: int, status: str) -> None:
+        """To the member's rooms, and to their friends even without a shared room (a friend
+        in a shared room may hear it twice; the frame is idempotent)."""
         async with self.runtime.db.read_sessions() as session:
             rooms = await rooms_of_member(session, member_id)
+            friends = await friend_ids(session, member_id)
+        frame = {"type": "presence", "member_id": member_id, "status": status}
         if rooms:
-            frame = {"type": "presence", "member_id": member_id, "status": status}
-            await self.publish(
+            self.publish_soon(
                 RoomEvent(None, orjson.dumps(frame), room_ids=tuple(r for r, _ in rooms))
             )
+        if friends:
+            self.publish_soon(RoomEvent(None, orjson.dumps(frame), audience=frozenset(friends)))
 
     # -- hub callbacks ----------------------------------------------------------------------
 
     async def _load_last_seq(self, room_id: int) -> int:
+        # subscribe to the room's events first: whatever commits after the read below is
+        # then on its way to the hub, whatever committed before is in the database
+        await self.bus.watch(room_id)
         async with self.runtime.db.read_sessions() as session:
             room = await get_room(session, room_id)
             return room.last_seq if room is not None else 0
@@ -144,6 +181,57 @@ class Realtime:
                 session, room_id, None, after_seq=after, before_seq=before, limit=before - after
             )
         return [event_from_frame(room_id, {"type": "message", **p}) for p in payloads]
+
+    # -- several processes: bus subscriptions and catch-up ------------------------------------
+
+    async def _maintain_subscriptions(self) -> None:
+        """Drop bus subscriptions of rooms the hub closed; catch up after a bus outage, and
+        now and then anyway (an event the bus lost with no outage noticed, e.g. a publisher
+        killed between commit and publish)."""
+        assert isinstance(self.bus, RemoteBus)
+        interval = self.settings.catchup_interval_seconds
+        loop = asyncio.get_running_loop()
+        next_sweep = loop.time() + interval if interval else float("inf")
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._catch_up_wanted.wait(), 1.0)
+            for room_id in self.bus.watched - self.hub.channels.keys():
+                self.bus.unwatch(room_id)
+            if self._catch_up_wanted.is_set() or loop.time() >= next_sweep:
+                self._catch_up_wanted.clear()
+                next_sweep = loop.time() + interval if interval else float("inf")
+                try:
+                    await self.catch_up()
+                except Exception as exc:
+                    log.warning("catch-up failed; will retry", extra={"error": repr(exc)})
+                    self._catch_up_wanted.set()
+                    await asyncio.sleep(1.0)
+
+    async def catch_up(self) -> int:
+        """Feed the hub every committed message its open rooms have not seen; returns how
+        many. The hub drops what it already delivered, so this is always safe."""
+        known = {
+            room_id: channel.last_seq
+            for room_id, channel in self.hub.channels.items()
+            if channel.last_seq is not None
+        }
+        if not known:
+            return 0
+        async with self.runtime.db.read_sessions() as session:
+            rows = await session.execute(
+                select(Room.id, Room.last_seq).where(Room.id.in_(list(known)))
+            )
+            behind = {int(r): int(s) for r, s in rows.all() if int(s) > (known[r] or 0)}
+        fed = 0
+        for room_id, last in behind.items():
+            after = known[room_id] or 0
+            events = await self._fetch_range(room_id, after, min(last, after + CATCH_UP_BATCH) + 1)
+            for event in events:
+                self.hub.dispatch(event)
+            fed += len(events)
+        if fed:
+            log.info("caught up from the database", extra={"messages": fed})
+        return fed
 
     def _spawn(self, coro: Any) -> None:
         task: asyncio.Task[None] = asyncio.ensure_future(coro)
