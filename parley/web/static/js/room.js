@@ -1,0 +1,279 @@
+// The room page: history (newest page, then older pages as the reader scrolls up), live
+// messages over /ws with resume after reconnects, sending with pending/ack and safe
+// retries, typing, read markers, presence and membership changes.
+import { api } from "./api.js";
+import { data, errorText, t } from "./page-data.js";
+import { Members, initInvites } from "./members.js";
+import { ChatSocket } from "./socket.js";
+import { Timeline } from "./timeline.js";
+
+const PAGE = 50;
+const TYPING_SEND_MS = 3000;
+const TYPING_SHOW_MS = 5000;
+const READ_EVERY_MS = 1000;
+
+const roomId = data.room.id;
+const $ = (id) => document.getElementById(id);
+const timeline = new Timeline($("messages"), $("timeline-scroll"));
+const members = new Members(roomId, $("member-list"), $("people-count"));
+const input = $("message-input");
+const olderButton = $("load-older");
+const typers = new Map(); // member id -> timeout
+let subscribed = false;
+let removed = false;
+let hasOlder = false;
+let loadingOlder = false;
+let lastTypingSent = 0;
+let readSent = data.last_read_seq;
+let readTimer = null;
+
+const socket = new ChatSocket({
+  onFrame: handleFrame,
+  onState: showState,
+  onDown: () => {
+    subscribed = false;
+  },
+});
+
+function showState(state) {
+  const node = $("connection");
+  node.dataset.state = state;
+  node.textContent = t(state);
+}
+
+function alertBox(text) {
+  const box = $("room-alert");
+  box.textContent = text;
+  box.hidden = !text;
+}
+
+function newClientMsgId() {
+  const bytes = crypto.getRandomValues(new Uint8Array(12));
+  return `w-${Date.now().toString(36)}-${[...bytes].map((b) => b.toString(16).padStart(2, "0")).join("")}`;
+}
+
+// -- history -------------------------------------------------------------------------------
+
+async function loadLatest() {
+  const page = await api("GET", `/api/v1/rooms/${roomId}/messages?limit=${PAGE}`);
+  for (const message of page.items) timeline.add(message);
+  setHasOlder(page.has_more);
+}
+
+async function loadOlder() {
+  if (!hasOlder || loadingOlder || timeline.oldest === null) return;
+  loadingOlder = true;
+  try {
+    const url = `/api/v1/rooms/${roomId}/messages?before_seq=${timeline.oldest}&limit=${PAGE}`;
+    const page = await api("GET", url);
+    timeline.prepend(page.items);
+    setHasOlder(page.has_more);
+  } catch {
+    /* the button stays; the reader may try again */
+  } finally {
+    loadingOlder = false;
+  }
+  // the observer only reports changes: if the top is still in view, keep filling it
+  if (hasOlder && edgeInView()) requestAnimationFrame(loadOlder);
+}
+
+function edgeInView() {
+  const edge = olderButton.getBoundingClientRect();
+  const view = $("timeline-scroll").getBoundingClientRect();
+  return edge.bottom > view.top && edge.top < view.bottom;
+}
+
+function setHasOlder(more) {
+  hasOlder = more;
+  olderButton.hidden = !more;
+  $("history-start").hidden = more;
+}
+
+// -- sending -------------------------------------------------------------------------------
+
+function transmit(clientMsgId) {
+  const waiting = timeline.pending.get(clientMsgId);
+  if (waiting && subscribed) {
+    socket.send({ type: "send", room_id: roomId, client_msg_id: clientMsgId, body: waiting.body });
+  }
+}
+
+function submit() {
+  const body = input.value.trim();
+  if (!body || removed) return;
+  if (body.length > data.max_chars) {
+    alertBox(errorText("body_too_long"));
+    return;
+  }
+  alertBox("");
+  const clientMsgId = newClientMsgId();
+  timeline.addPending(clientMsgId, body);
+  input.value = "";
+  transmit(clientMsgId); // if not connected, it goes out after the next `subscribed`
+}
+
+function sendTyping() {
+  const now = Date.now();
+  if (subscribed && now - lastTypingSent > TYPING_SEND_MS) {
+    lastTypingSent = now;
+    socket.send({ type: "typing", room_id: roomId });
+  }
+}
+
+// -- read markers --------------------------------------------------------------------------
+
+function markRead() {
+  if (document.visibilityState !== "visible" || !subscribed || timeline.newest <= readSent) return;
+  clearTimeout(readTimer);
+  readTimer = setTimeout(() => {
+    if (timeline.newest > readSent && subscribed) {
+      readSent = timeline.newest;
+      socket.send({ type: "read", room_id: roomId, seq: readSent });
+    }
+  }, READ_EVERY_MS);
+}
+
+// -- typing --------------------------------------------------------------------------------
+
+function showTyping() {
+  const names = [...typers.keys()].map((id) => members.nickname(id)).filter(Boolean);
+  $("typing").textContent =
+    names.length === 0 ? "" : names.length === 1 ? t("typing_one", { name: names[0] }) : t("typing_many");
+}
+
+function someoneTyping(memberId) {
+  clearTimeout(typers.get(memberId));
+  typers.set(
+    memberId,
+    setTimeout(() => {
+      typers.delete(memberId);
+      showTyping();
+    }, TYPING_SHOW_MS),
+  );
+  showTyping();
+}
+
+function stoppedTyping(memberId) {
+  if (typers.has(memberId)) {
+    clearTimeout(typers.get(memberId));
+    typers.delete(memberId);
+    showTyping();
+  }
+}
+
+// -- frames --------------------------------------------------------------------------------
+
+function loseRoom(text) {
+  removed = true;
+  alertBox(text);
+  input.disabled = true;
+  $("send-button").disabled = true;
+}
+
+async function resetHistory() {
+  timeline.clear();
+  try {
+    await loadLatest();
+  } catch {
+    /* the next reconnect tries again */
+  }
+  timeline.scrollToBottom();
+}
+
+const handlers = {
+  ready() {
+    socket.send({ type: "subscribe", room_id: roomId, after_seq: timeline.newest });
+  },
+  subscribed(frame) {
+    if (frame.room_id !== roomId) return;
+    subscribed = true;
+    for (const clientMsgId of timeline.pending.keys()) transmit(clientMsgId);
+    markRead();
+  },
+  reset(frame) {
+    if (frame.room_id === roomId) resetHistory();
+  },
+  message(frame) {
+    if (frame.room_id !== roomId) return;
+    const follow = timeline.nearBottom();
+    if (timeline.add(frame) && follow) timeline.scrollToBottom();
+    if (frame.sender) stoppedTyping(frame.sender.id);
+    markRead();
+  },
+  ack(frame) {
+    if (frame.room_id === roomId) timeline.ack(frame);
+  },
+  error(frame) {
+    if (frame.ref && timeline.pending.has(frame.ref)) {
+      timeline.markFailed(frame.ref, errorText(frame.code), transmit);
+    } else if (frame.code === "not_a_member" || frame.code === "room_not_found") {
+      loseRoom(t("removed"));
+    }
+  },
+  typing(frame) {
+    if (frame.room_id === roomId && frame.member_id !== data.me.id) someoneTyping(frame.member_id);
+  },
+  presence(frame) {
+    members.setOnline(frame.member_id, frame.status === "online");
+  },
+  member(frame) {
+    if (frame.room_id !== roomId) return;
+    const gone = ["leave", "kick", "ban"].includes(frame.event);
+    if (frame.member.id === data.me.id && gone) loseRoom(t("removed"));
+    else {
+      if (frame.member.id === data.me.id && frame.member.role) data.role = frame.member.role;
+      members.reloadSoon();
+    }
+  },
+  room(frame) {
+    if (frame.room.id !== roomId) return;
+    if (frame.event === "delete") {
+      loseRoom(t("room_deleted"));
+      return;
+    }
+    $("room-name").textContent = frame.room.name;
+    $("room-topic").textContent = frame.room.topic;
+    $("room-topic").hidden = !frame.room.topic;
+  },
+};
+
+function handleFrame(frame) {
+  handlers[frame.type]?.(frame);
+}
+
+// -- wiring --------------------------------------------------------------------------------
+
+$("composer").addEventListener("submit", (event) => {
+  event.preventDefault();
+  submit();
+});
+input.addEventListener("keydown", (event) => {
+  if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+    event.preventDefault(); // Enter sends; Shift+Enter (and IME composition) keep typing
+    submit();
+  }
+});
+input.addEventListener("input", sendTyping);
+olderButton.addEventListener("click", loadOlder);
+new IntersectionObserver((entries) => {
+  if (entries.some((entry) => entry.isIntersecting)) loadOlder();
+}, { root: $("timeline-scroll") }).observe(olderButton);
+document.addEventListener("visibilitychange", markRead);
+initInvites(roomId, $("invite-form"));
+if (matchMedia("(max-width: 47.99rem)").matches) $("people").open = false;
+
+async function start() {
+  try {
+    await loadLatest();
+  } catch {
+    /* subscribing replays what the page missed */
+  }
+  const divider = timeline.markUnread(data.last_read_seq);
+  if (divider) divider.scrollIntoView({ block: "center" });
+  else timeline.scrollToBottom();
+  members.load().catch(() => {});
+  socket.start();
+  input.focus();
+}
+
+start();
