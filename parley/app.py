@@ -24,6 +24,7 @@ from parley.realtime.gateway import router as gateway_router
 from parley.realtime.service import start_realtime, stop_realtime
 from parley.realtime.views import router as realtime_router
 from parley.rooms.views import router as rooms_router
+from parley.web import install_web
 
 STATIC_DIR = Path(__file__).parent / "web" / "static"
 API_PREFIX = "/api/v1"
@@ -71,6 +72,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
         name="swagger",
     )
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    install_web(app)
     app.add_middleware(BodySizeLimitMiddleware, default_limit=JSON_BODY_LIMIT)
     app.add_middleware(AccessLogMiddleware)
     return app

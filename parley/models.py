@@ -4,7 +4,18 @@ from parley.accounts import models as accounts_models
 from parley.chat import models as chat_models
 from parley.core import outbox
 from parley.core.database import Base
+from parley.files import models as files_models
 from parley.notices import models as notices_models
 from parley.rooms import models as rooms_models
+from parley.social import models as social_models
 
-__all__ = ["Base", "accounts_models", "chat_models", "notices_models", "outbox", "rooms_models"]
+__all__ = [
+    "Base",
+    "accounts_models",
+    "chat_models",
+    "files_models",
+    "notices_models",
+    "outbox",
+    "rooms_models",
+    "social_models",
+]

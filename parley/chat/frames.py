@@ -12,7 +12,11 @@ from parley.chat.models import Message
 DELETED_MEMBER: dict[str, Any] = {"id": None, "nickname": "(deleted member)"}
 
 
-def message_payload(message: Message, sender_nickname: str | None) -> dict[str, Any]:
+def message_payload(
+    message: Message,
+    sender_nickname: str | None,
+    attachments: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
     """The fields of a `message` frame (without `type`), also used for history items."""
     return build_payload(
         room_id=message.room_id,
@@ -26,6 +30,7 @@ def message_payload(message: Message, sender_nickname: str | None) -> dict[str, 
         client_msg_id=message.client_msg_id,
         to_member_id=message.to_member_id,
         meta=message.meta,
+        attachments=attachments,
     )
 
 
@@ -42,8 +47,12 @@ def build_payload(
     client_msg_id: str | None,
     to_member_id: int | None,
     meta: str | None,
+    attachments: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """One place that decides how a stored message looks to clients."""
+    """One place that decides how a stored message looks to clients.
+
+    `attachments` (the message's files) appear only when there are some, like `to`.
+    """
     if kind == "system":
         sender = None
     elif sender_id is None:
@@ -65,4 +74,6 @@ def build_payload(
         payload["to"] = to_member_id
     if meta is not None:
         payload["meta"] = orjson.loads(meta)
+    if attachments:
+        payload["attachments"] = attachments
     return payload

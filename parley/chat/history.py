@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from parley.accounts.models import Member
 from parley.chat.frames import message_payload
 from parley.chat.models import Message
+from parley.files.attachments import attachments_of
 
 
 def visible_to(member_id: int | None) -> ColumnElement[bool]:
@@ -55,7 +56,8 @@ async def read_messages(
         statement = statement.where(Message.seq <= up_to_seq)
     order = Message.seq.desc() if newest_first else Message.seq.asc()
     rows = (await session.execute(statement.order_by(order).limit(limit))).all()
-    payloads = [message_payload(message, nickname) for message, nickname in rows]
+    files = await attachments_of(session, [message.id for message, _ in rows])
+    payloads = [message_payload(m, nickname, files.get(m.id)) for m, nickname in rows]
     if newest_first:
         payloads.reverse()
     return payloads

@@ -15,6 +15,8 @@ class SendMessage(StrictModel):
     body: Annotated[str, Field(max_length=400_000)]
     client_msg_id: Annotated[str, Field(min_length=1, max_length=64)]
     to: Annotated[int | None, Field(ge=1, le=MAX_BIGINT)] = None
+    #: ids of files the caller uploaded (`POST /files`), at most 10
+    attachments: Annotated[list[int] | None, Field(max_length=64)] = None
 
 
 class ReadMarker(StrictModel):

@@ -15,6 +15,7 @@ from parley.core.database import MAX_BIGINT
 from parley.core.deps import DbSession, IdPath, ReadSession, RuntimeDep
 from parley.core.errors import ParleyError, not_found, rate_limited
 from parley.core.http import ParleyRoute
+from parley.files.attachments import InvalidAttachments, parse_attachment_ids
 from parley.realtime.service import realtime_of
 from parley.rooms.access import get_membership, get_room
 
@@ -29,6 +30,8 @@ _REJECTION_STATUS = {
     "empty_body": 422,
     "body_too_long": 422,
     "unavailable": 503,
+    "blocked": 403,
+    "invalid_attachment": 422,
 }
 
 
@@ -78,9 +81,15 @@ async def send_message(
     """Send as the caller (bots): the WebSocket rules, the same ack, the same delivery."""
     realtime = realtime_of(runtime)
     try:
+        attachments = parse_attachment_ids(body.attachments)
+    except InvalidAttachments as exc:
+        raise ParleyError(422, exc.code, exc.detail) from None
+    try:
         client_msg_id, text = realtime.validate_send(body.client_msg_id, body.body)
         await realtime.check_send_rate(principal.id)
-        ack = await realtime.submit(principal.id, room_id, client_msg_id, text, body.to)
+        ack = await realtime.submit(
+            principal.id, room_id, client_msg_id, text, body.to, attachments
+        )
     except SendRejected as exc:
         if exc.code == "rate_limited":
             raise rate_limited(1.0 / realtime.settings.send_rate) from None

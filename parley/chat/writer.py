@@ -24,8 +24,10 @@ from sqlalchemy.exc import IntegrityError
 from parley.chat.frames import build_payload
 from parley.chat.models import Message
 from parley.core.database import Database, utcnow
+from parley.files import attachments as files
 from parley.rooms.access import nicknames_of_members
 from parley.rooms.models import Room
+from parley.social.service import blocked_sends
 
 log = logging.getLogger("parley.chat.writer")
 
@@ -68,6 +70,8 @@ class Send:
     client_msg_id: str
     body: str
     to: int | None = None
+    #: ids of files the sender uploaded, checked in the batch's transaction
+    attachments: tuple[int, ...] = ()
 
     @property
     def key(self) -> Key:
@@ -110,6 +114,8 @@ def store_batch(conn: Connection, sends: list[Send]) -> BatchResult:
     pairs = {(s.room_id, s.sender_id) for s in fresh}
     pairs |= {(s.room_id, s.to) for s in fresh if s.to is not None}
     members = nicknames_of_members(conn, pairs)
+    blocked = blocked_sends(conn, [(s.room_id, s.sender_id, s.to) for s in fresh])
+    uploads = files.uploads_of(conn, [i for s in fresh for i in s.attachments])
     accepted: list[Send] = []
     for send in fresh:
         if (send.room_id, send.sender_id) not in members:
@@ -117,6 +123,12 @@ def store_batch(conn: Connection, sends: list[Send]) -> BatchResult:
         elif send.to is not None and (send.room_id, send.to) not in members:
             outcomes[send.key] = SendRejected(
                 "invalid_target", "the whisper target is not a member of the room"
+            )
+        elif (send.room_id, send.sender_id, send.to) in blocked:
+            outcomes[send.key] = SendRejected("blocked", "one of you has blocked the other")
+        elif any(uploads.get(i, (None,))[0] != send.sender_id for i in send.attachments):
+            outcomes[send.key] = SendRejected(
+                "invalid_attachment", "attach only files you uploaded yourself"
             )
         else:
             accepted.append(send)
@@ -134,9 +146,11 @@ def store_batch(conn: Connection, sends: list[Send]) -> BatchResult:
     )
     now = utcnow()
     rows: list[dict[str, Any]] = []
+    sent: list[Send] = []
     for room_id, room_sends in per_room.items():
         first = int(last_seqs[room_id]) - len(room_sends) + 1
         for offset, send in enumerate(room_sends):
+            sent.append(send)
             rows.append(
                 {
                     "room_id": room_id,
@@ -153,7 +167,7 @@ def store_batch(conn: Connection, sends: list[Send]) -> BatchResult:
         insert(Message).returning(Message.id, sort_by_parameter_order=True), rows
     ).scalars()
     frames = []
-    for row, message_id in zip(rows, ids, strict=True):
+    for row, send, message_id in zip(rows, sent, ids, strict=True):
         key = (row["sender_id"], row["client_msg_id"])
         outcomes[key] = Ack(row["client_msg_id"], row["room_id"], row["seq"], message_id)
         frames.append(
@@ -171,9 +185,11 @@ def store_batch(conn: Connection, sends: list[Send]) -> BatchResult:
                     client_msg_id=row["client_msg_id"],
                     to_member_id=row["to_member_id"],
                     meta=None,
+                    attachments=[uploads[i][1] for i in send.attachments],
                 ),
             }
         )
+    files.link(conn, [(f["id"], s.attachments) for f, s in zip(frames, sent, strict=True)])
     frames.sort(key=lambda f: (f["room_id"], f["seq"]))
     return BatchResult(outcomes, frames)
 

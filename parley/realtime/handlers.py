@@ -17,6 +17,7 @@ from parley.chat import service as chat_service
 from parley.chat.history import read_messages
 from parley.chat.writer import Ack, SendRejected
 from parley.core.database import MAX_BIGINT
+from parley.files.attachments import InvalidAttachments, parse_attachment_ids
 from parley.realtime.connection import Connection
 from parley.realtime.events import RoomEvent
 from parley.realtime.service import Realtime
@@ -176,18 +177,17 @@ class Session:
     async def on_send(self, frame: dict[str, Any]) -> None:
         room_id = _id_field(frame, "room_id")
         to = _id_field(frame, "to", required=False)
-        attachments = frame.get("attachments")
-        if attachments not in (None, []):
-            raise FrameError(
-                "attachments_unsupported",
-                "attachments are not available yet",
-                frame.get("client_msg_id"),
-            )
+        try:
+            attachments = parse_attachment_ids(frame.get("attachments"))
+        except InvalidAttachments as exc:
+            raise FrameError(exc.code, exc.detail, frame.get("client_msg_id")) from None
         assert room_id is not None
         realtime = self.realtime
         client_msg_id, body = realtime.validate_send(frame.get("client_msg_id"), frame.get("body"))
         await realtime.check_send_rate(self.conn.member_id)
-        future = realtime.submit(self.conn.member_id, room_id, client_msg_id, body, to)
+        future = realtime.submit(
+            self.conn.member_id, room_id, client_msg_id, body, to, attachments
+        )
         self.pending.add(future)
         if len(self.pending) >= realtime.settings.ws_max_pending_sends:
             self.capacity.clear()

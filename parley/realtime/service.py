@@ -126,12 +126,19 @@ class Realtime:
             raise SendRejected("rate_limited", f"sending too fast; retry in {wait:.2f} s")
 
     def submit(
-        self, member_id: int, room_id: int, client_msg_id: str, body: str, to: int | None = None
+        self,
+        member_id: int,
+        room_id: int,
+        client_msg_id: str,
+        body: str,
+        to: int | None = None,
+        attachments: tuple[int, ...] = (),
     ) -> asyncio.Future[Ack]:
         """Queue a validated, rate-checked send; the future resolves after commit."""
         if to == member_id:
             raise SendRejected("invalid_target", "cannot whisper to yourself")
-        return self.writer.submit(Send(member_id, room_id, client_msg_id, body, to))
+        send = Send(member_id, room_id, client_msg_id, body, to, attachments)
+        return self.writer.submit(send)
 
     # -- typing, read markers, presence -----------------------------------------------------
 

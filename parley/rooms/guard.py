@@ -47,6 +47,10 @@ def not_a_member() -> ParleyError:
     return forbidden("not_a_member", "you are not a member of this room")
 
 
+def direct_room() -> ParleyError:
+    return forbidden("direct_room", "a direct-message room has exactly its two members")
+
+
 def forbidden_role(detail: str = "your role in this room does not allow this") -> ParleyError:
     return forbidden("forbidden_role", detail)
 
@@ -119,10 +123,13 @@ async def room_access(
     invited = False
     if membership is None and room.is_private:
         invited = await find_invite(session, room.id, principal.id, lock=lock) is not None
-        if not (invited or principal.is_admin):
+        # a direct room is nobody else's business, a site admin's included
+        if not (invited or (principal.is_admin and room.kind != "direct")):
             raise room_not_found()
     if need >= Need.MEMBER and membership is None:
         raise not_a_member()
+    if need >= Need.MODERATOR and room.kind == "direct":  # no one moderates or renames a DM
+        raise direct_room()
     if membership is not None:
         if need == Need.MODERATOR and membership.role not in MODERATORS:
             raise forbidden_role("only the owner and room admins may do this")

@@ -20,6 +20,7 @@ from parley.rooms.guard import (
     MODERATORS,
     Need,
     check_outranks,
+    direct_room,
     find_ban,
     find_invite,
     find_membership,
@@ -30,6 +31,7 @@ from parley.rooms.guard import (
     rowcount,
 )
 from parley.rooms.models import Room, RoomBan, RoomInvite, RoomMember
+from parley.social.service import has_blocked
 
 if TYPE_CHECKING:
     from parley.accounts.service import Principal
@@ -140,6 +142,8 @@ async def join(session: AsyncSession, room_id: int, principal: Principal) -> Roo
         raise forbidden("banned", "you are banned from this room")
     if await find_membership(session, room.id, principal.id, lock=True) is not None:
         raise conflict("already_member", "you are already a member of this room")
+    if room.kind == "direct":  # its pair is fixed, and it does not leak to others
+        raise room_not_found()
     invite = await find_invite(session, room.id, principal.id, lock=True)
     if room.is_private and invite is None:
         if principal.is_admin:  # site admins may see the room, so it does not leak
@@ -177,9 +181,13 @@ async def invite(
     """Invite a member. Private rooms: moderators, or anyone when `members_can_invite`."""
     access = await room_access(session, room_id, principal, Need.MEMBER, lock=True)
     room = access.room
+    if room.kind == "direct":
+        raise direct_room()
     if room.is_private and not room.members_can_invite and access.role not in MODERATORS:
         raise forbidden_role("only the owner and room admins may invite to this room")
     target = await _member(session, target_id)
+    if await has_blocked(session, target.id, principal.id):
+        raise forbidden("blocked", "that member has blocked you")
     if await find_ban(session, room.id, target.id, lock=True) is not None:
         raise banned()
     if await find_membership(session, room.id, target.id, lock=True) is not None:

@@ -1,0 +1,276 @@
+"""Friend and block rules. Plain functions over a session; they never touch HTTP.
+
+Every change to a pair first locks both member rows (in id order), so requests, accepts and
+blocks of one pair run one after another on PostgreSQL and MariaDB (SQLite serialises all
+writers anyway). Rows are keyed by the ordered pair, so the database settles what the locks
+do not.
+
+Blocks are checked here for every private channel: friend requests, direct-message rooms
+and sends in them, whispers and room invites.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    and_,
+    case,
+    delete,
+    literal_column,
+    or_,
+    select,
+    tuple_,
+    union_all,
+)
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from parley.accounts.models import Member
+from parley.core.database import utcnow
+from parley.core.errors import ParleyError, conflict, forbidden, not_found
+from parley.social.models import Block, DirectRoom, Friendship
+
+#: a send as the block check sees it: (room_id, sender_id, whisper target or None)
+Send = tuple[int, int, int | None]
+
+
+def ordered(a: int, b: int) -> tuple[int, int]:
+    return (a, b) if a < b else (b, a)
+
+
+def member_not_found() -> ParleyError:
+    return not_found("member", "member_not_found")
+
+
+def blocked_error() -> ParleyError:
+    return forbidden("blocked", "one of you has blocked the other")
+
+
+def _check_other(me: int, other: int) -> None:
+    if me == other:
+        raise ParleyError(422, "invalid_target", "you cannot do this to yourself")
+
+
+async def lock_pair(session: AsyncSession, me: int, other: int) -> None:
+    """Lock both members' rows in id order; `member_not_found` if the other does not exist.
+
+    `FOR NO KEY UPDATE` on PostgreSQL, so rows that merely reference a member (messages)
+    are not held up by it.
+    """
+    _check_other(me, other)
+    found = await session.scalars(
+        select(Member.id)
+        .where(Member.id.in_(ordered(me, other)))
+        .order_by(Member.id)
+        .with_for_update(key_share=True)
+    )
+    if len(set(found)) < 2:
+        raise member_not_found()
+
+
+async def has_blocked(session: AsyncSession, blocker_id: int, blocked_id: int) -> bool:
+    """Whether `blocker_id` blocked `blocked_id` (one direction)."""
+    return await session.get(Block, (blocker_id, blocked_id)) is not None
+
+
+async def is_blocked(session: AsyncSession, a: int, b: int) -> bool:
+    """Whether either member of the pair blocked the other."""
+    row = await session.scalar(
+        select(Block.blocker_id)
+        .where(tuple_(Block.blocker_id, Block.blocked_id).in_([(a, b), (b, a)]))
+        .limit(1)
+    )
+    return row is not None
+
+
+def blocked_sends(conn: Connection, sends: Iterable[Send]) -> set[Send]:
+    """The sends a block forbids, in one statement for a whole batch of the message writer
+    (synchronous Core: it runs inside the writer's batch).
+
+    A whisper is refused when either member of the pair blocked the other; any message in a
+    direct room is refused when one of its two members blocked the other.
+    """
+    sends = list(sends)
+    if not sends:
+        return set()
+    pairs = sorted({p for _, s, to in sends if to is not None for p in ((s, to), (to, s))})
+    pair_blocked = or_(
+        and_(Block.blocker_id == DirectRoom.low_id, Block.blocked_id == DirectRoom.high_id),
+        and_(Block.blocker_id == DirectRoom.high_id, Block.blocked_id == DirectRoom.low_id),
+    )
+    statement: Any = (
+        select(DirectRoom.room_id, Block.blocker_id, Block.blocked_id)
+        .join(Block, pair_blocked)
+        .where(DirectRoom.room_id.in_(sorted({room_id for room_id, _, _ in sends})))
+    )
+    if pairs:  # room 0 marks a blocked pair rather than a room
+        whispers = select(
+            literal_column("0", BigInteger).label("room_id"), Block.blocker_id, Block.blocked_id
+        ).where(tuple_(Block.blocker_id, Block.blocked_id).in_(pairs))
+        statement = union_all(statement, whispers)
+    blocked_rooms: set[int] = set()
+    blocked_pairs: set[frozenset[int]] = set()
+    for room_id, blocker, blocked in conn.execute(statement):
+        if room_id:
+            blocked_rooms.add(int(room_id))
+        else:
+            blocked_pairs.add(frozenset((int(blocker), int(blocked))))
+    return {
+        send
+        for send in sends
+        if send[0] in blocked_rooms
+        or (send[2] is not None and frozenset((send[1], send[2])) in blocked_pairs)
+    }
+
+
+async def friend_ids(session: AsyncSession, member_id: int) -> list[int]:
+    """Ids of the member's (accepted) friends."""
+    other = case((Friendship.low_id == member_id, Friendship.high_id), else_=Friendship.low_id)
+    rows = await session.scalars(
+        select(other).where(
+            or_(Friendship.low_id == member_id, Friendship.high_id == member_id),
+            Friendship.status == "accepted",
+        )
+    )
+    return [int(i) for i in rows]
+
+
+async def _friendship(session: AsyncSession, a: int, b: int) -> Friendship | None:
+    return await session.get(Friendship, ordered(a, b), populate_existing=True)
+
+
+async def _commit(session: AsyncSession, clash: ParleyError) -> None:
+    """Commit; a unique-key clash the locks did not prevent becomes `clash`."""
+    try:
+        await session.commit()
+    except IntegrityError:
+        await session.rollback()
+        raise clash from None
+
+
+async def request_friend(session: AsyncSession, me: int, other: int) -> str:
+    """Ask `other` to be friends; if they already asked the caller, they become friends.
+
+    Returns the pair's state afterwards: `pending` or `accepted`.
+    """
+    await lock_pair(session, me, other)
+    if await is_blocked(session, me, other):
+        raise blocked_error()
+    row = await _friendship(session, me, other)
+    if row is not None and row.status == "accepted":
+        raise conflict("already_friends", "you are already friends")
+    if row is not None and row.requested_by == me:
+        raise conflict("already_requested", "you have already sent a request")
+    if row is not None:  # they asked first: asking back is accepting
+        row.status, row.accepted_at = "accepted", utcnow()
+    else:
+        low, high = ordered(me, other)
+        row = Friendship(low_id=low, high_id=high, requested_by=me, status="pending")
+        session.add(row)
+    status = row.status
+    await _commit(session, conflict("already_requested", "a request is already open"))
+    return status
+
+
+async def _incoming(session: AsyncSession, me: int, other: int) -> Friendship:
+    await lock_pair(session, me, other)
+    row = await _friendship(session, me, other)
+    if row is None or row.status != "pending" or row.requested_by != other:
+        raise not_found("friend request", "friend_request_not_found")
+    return row
+
+
+async def accept_request(session: AsyncSession, me: int, other: int) -> None:
+    row = await _incoming(session, me, other)
+    row.status, row.accepted_at = "accepted", utcnow()
+    await session.commit()
+
+
+async def decline_request(session: AsyncSession, me: int, other: int) -> None:
+    await session.delete(await _incoming(session, me, other))
+    await session.commit()
+
+
+async def remove_friend(session: AsyncSession, me: int, other: int) -> None:
+    """End a friendship, cancel one's own request, or drop one received."""
+    await lock_pair(session, me, other)
+    row = await _friendship(session, me, other)
+    if row is None:
+        raise not_found("friend", "friend_not_found")
+    await session.delete(row)
+    await session.commit()
+
+
+async def block(session: AsyncSession, me: int, other: int) -> Block:
+    """Block a member: any friendship or request between the two ends with it."""
+    await lock_pair(session, me, other)
+    if await has_blocked(session, me, other):
+        raise conflict("already_blocked", "you have already blocked this member")
+    low, high = ordered(me, other)
+    await session.execute(
+        delete(Friendship).where(Friendship.low_id == low, Friendship.high_id == high)
+    )
+    row = Block(blocker_id=me, blocked_id=other, created_at=utcnow())
+    session.add(row)
+    await _commit(session, conflict("already_blocked", "you have already blocked this member"))
+    return row
+
+
+async def unblock(session: AsyncSession, me: int, other: int) -> None:
+    await lock_pair(session, me, other)
+    row = await session.get(Block, (me, other))
+    if row is None:
+        raise not_found("block", "block_not_found")
+    await session.delete(row)
+    await session.commit()
+
+
+@dataclass(frozen=True, slots=True)
+class PairRow:
+    """A friendship row as seen by one of its members."""
+
+    member_id: int
+    nickname: str
+    status: str
+    requested_by: int
+    created_at: datetime
+    accepted_at: datetime | None
+
+
+async def friendships_of(session: AsyncSession, me: int) -> list[PairRow]:
+    """Every friendship and open request of the member, by the other's nickname."""
+    other = case((Friendship.low_id == me, Friendship.high_id), else_=Friendship.low_id)
+    rows = await session.execute(
+        select(Friendship, Member.id, Member.nickname)
+        .join(Member, Member.id == other)
+        .where(or_(Friendship.low_id == me, Friendship.high_id == me))
+        .order_by(Member.nickname_key, Member.id)
+    )
+    return [
+        PairRow(int(i), n, f.status, f.requested_by, f.created_at, f.accepted_at)
+        for f, i, n in rows
+    ]
+
+
+async def blocks_of(session: AsyncSession, me: int) -> list[tuple[Block, str]]:
+    """The members the caller blocked (with nicknames), newest first."""
+    rows = await session.execute(
+        select(Block, Member.nickname)
+        .join(Member, Member.id == Block.blocked_id)
+        .where(Block.blocker_id == me)
+        .order_by(Block.created_at.desc(), Block.blocked_id)
+    )
+    return [(b, n) for b, n in rows]
+
+
+async def nickname_of(session: AsyncSession, member_id: int) -> str:
+    nickname = await session.scalar(select(Member.nickname).where(Member.id == member_id))
+    if nickname is None:
+        raise member_not_found()
+    return nickname

@@ -1,0 +1,132 @@
+"""HTTP routes of friends, blocks and direct messages (`/me/friends`, `/me/blocks`, `/dms`)."""
+
+from __future__ import annotations
+
+import orjson
+from fastapi import APIRouter, Response, status
+
+from parley.accounts.deps import CurrentMember
+from parley.accounts.schemas import MemberSummary
+from parley.core.deps import DbSession, IdPath, ReadSession, RuntimeDep
+from parley.core.http import ParleyRoute
+from parley.realtime.events import RoomEvent
+from parley.realtime.service import realtime_of
+from parley.rooms.events import room_payload
+from parley.rooms.schemas import RoomOut
+from parley.social import dms, service
+from parley.social.schemas import (
+    BlockOut,
+    DirectRoomOut,
+    FriendOut,
+    FriendRequestOut,
+    FriendshipOut,
+    FriendsOut,
+    MemberRequest,
+)
+
+router = APIRouter(route_class=ParleyRoute, tags=["social"])
+NO_CONTENT = status.HTTP_204_NO_CONTENT
+
+
+def _no_content() -> Response:
+    return Response(status_code=NO_CONTENT)
+
+
+@router.get("/me/friends")
+async def list_friends(
+    principal: CurrentMember, session: ReadSession, runtime: RuntimeDep
+) -> FriendsOut:
+    """Friends (with whether they are online now) and open requests either way."""
+    presence = realtime_of(runtime).presence
+    out = FriendsOut(friends=[], incoming=[], outgoing=[])
+    for row in await service.friendships_of(session, principal.id):
+        member = MemberSummary(id=row.member_id, nickname=row.nickname)
+        if row.status == "accepted":
+            since = row.accepted_at or row.created_at
+            online = presence.is_online(row.member_id)
+            out.friends.append(FriendOut(member=member, online=online, since=since))
+        else:
+            queue = out.outgoing if row.requested_by == principal.id else out.incoming
+            queue.append(FriendRequestOut(member=member, created_at=row.created_at))
+    return out
+
+
+@router.post("/me/friends", status_code=status.HTTP_201_CREATED)
+async def request_friend(
+    body: MemberRequest, principal: CurrentMember, session: DbSession
+) -> FriendshipOut:
+    """Send a friend request; if they already asked you, you are friends at once."""
+    state = await service.request_friend(session, principal.id, body.member_id)
+    nickname = await service.nickname_of(session, body.member_id)
+    return FriendshipOut(member=MemberSummary(id=body.member_id, nickname=nickname), status=state)
+
+
+@router.post("/me/friends/{member_id}/accept", status_code=NO_CONTENT)
+async def accept_friend(
+    member_id: IdPath, principal: CurrentMember, session: DbSession
+) -> Response:
+    await service.accept_request(session, principal.id, member_id)
+    return _no_content()
+
+
+@router.post("/me/friends/{member_id}/decline", status_code=NO_CONTENT)
+async def decline_friend(
+    member_id: IdPath, principal: CurrentMember, session: DbSession
+) -> Response:
+    await service.decline_request(session, principal.id, member_id)
+    return _no_content()
+
+
+@router.delete("/me/friends/{member_id}", status_code=NO_CONTENT)
+async def remove_friend(
+    member_id: IdPath, principal: CurrentMember, session: DbSession
+) -> Response:
+    """Unfriend, or cancel (or drop) an open request."""
+    await service.remove_friend(session, principal.id, member_id)
+    return _no_content()
+
+
+@router.get("/me/blocks")
+async def list_blocks(principal: CurrentMember, session: ReadSession) -> list[BlockOut]:
+    return [
+        BlockOut(member=MemberSummary(id=b.blocked_id, nickname=n), created_at=b.created_at)
+        for b, n in await service.blocks_of(session, principal.id)
+    ]
+
+
+@router.post("/me/blocks/{member_id}", status_code=status.HTTP_201_CREATED)
+async def block_member(member_id: IdPath, principal: CurrentMember, session: DbSession) -> BlockOut:
+    """Block a member: no friend requests, direct messages, whispers or invites from them."""
+    row = await service.block(session, principal.id, member_id)
+    nickname = await service.nickname_of(session, member_id)
+    return BlockOut(
+        member=MemberSummary(id=member_id, nickname=nickname), created_at=row.created_at
+    )
+
+
+@router.delete("/me/blocks/{member_id}", status_code=NO_CONTENT)
+async def unblock_member(
+    member_id: IdPath, principal: CurrentMember, session: DbSession
+) -> Response:
+    await service.unblock(session, principal.id, member_id)
+    return _no_content()
+
+
+@router.post("/dms")
+async def open_direct_room(
+    body: MemberRequest, principal: CurrentMember, session: DbSession, runtime: RuntimeDep
+) -> RoomOut:
+    """The direct-message room of the caller and `member_id`, created on first use."""
+    room, changed = await dms.open_direct_room(session, principal.id, body.member_id)
+    payload = room_payload(room)
+    if changed:  # tell both live clients about the room, so they can subscribe to it
+        frame = {"type": "room", "event": "update", "room": payload}
+        audience = frozenset({principal.id, body.member_id})
+        realtime_of(runtime).publish_soon(RoomEvent(None, orjson.dumps(frame), audience=audience))
+    return RoomOut.model_validate(payload)
+
+
+@router.get("/me/dms")
+async def my_direct_rooms(principal: CurrentMember, session: ReadSession) -> list[DirectRoomOut]:
+    """The caller's direct rooms (also in `/me/rooms`, with `kind: "direct"`), with the peer."""
+    return await dms.direct_rooms_of(session, principal.id)
