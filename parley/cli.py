@@ -1,4 +1,4 @@
-"""The `parley` command: serve, migrate, admin, bench."""
+"""The `parley` command: serve, migrate, admin, bench, files."""
 
 from __future__ import annotations
 
@@ -195,6 +195,10 @@ def build_parser() -> argparse.ArgumentParser:
     from parley.bench.cli import add_bench_parser
 
     add_bench_parser(commands)
+
+    from parley.files.cli import add_files_parser
+
+    add_files_parser(commands)
     return parser
 
 

@@ -231,7 +231,11 @@ class FilesService:
     async def collect_garbage(self, older_than: timedelta | None = None) -> tuple[int, int]:
         """Delete uploads never attached to a message (older than the orphan age), then the
         blobs no upload refers to, with their bytes. Returns (uploads, blobs) deleted."""
-        age = older_than or timedelta(hours=self.settings.files_orphan_hours)
+        age = (
+            older_than
+            if older_than is not None
+            else timedelta(hours=self.settings.files_orphan_hours)
+        )
         cutoff = utcnow() - age
         attached = exists().where(MessageAttachment.upload_id == Upload.id)
         async with self.runtime.db.transaction() as session:

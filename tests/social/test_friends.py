@@ -13,7 +13,9 @@ from tests.support.api import assert_problem, signup
 
 async def test_request_accept_decline_remove(client: httpx.AsyncClient) -> None:
     alice, bob, carol = await signup(client), await signup(client), await signup(client)
-    asked = await client.post(f"{API}/me/friends", json={"member_id": bob.id}, headers=alice.headers)
+    asked = await client.post(
+        f"{API}/me/friends", json={"member_id": bob.id}, headers=alice.headers
+    )
     assert asked.status_code == 201
     assert asked.json() == {"member": {"id": bob.id, "nickname": bob.nickname}, "status": "pending"}
     assert await friends(client, alice) == {"friends": [], "incoming": [], "outgoing": [bob.id]}
@@ -44,7 +46,9 @@ async def test_request_accept_decline_remove(client: httpx.AsyncClient) -> None:
     assert declined.status_code == 204
     assert await friends(client, carol) == {"friends": [], "incoming": [], "outgoing": []}
     # remove
-    assert (await client.delete(f"{API}/me/friends/{bob.id}", headers=alice.headers)).status_code == 204
+    assert (
+        await client.delete(f"{API}/me/friends/{bob.id}", headers=alice.headers)
+    ).status_code == 204
     assert await friends(client, bob) == {"friends": [], "incoming": [], "outgoing": []}
     assert_problem(
         await client.delete(f"{API}/me/friends/{bob.id}", headers=alice.headers),
@@ -125,7 +129,9 @@ async def test_a_block_ends_friendship_and_every_private_channel(client: httpx.A
     )
     assert said.status_code == 201  # the room itself is not closed to him
     # the blocker may still invite whom they blocked; unblocking opens the channels again
-    assert (await client.delete(f"{API}/me/blocks/{bob.id}", headers=alice.headers)).status_code == 204
+    assert (
+        await client.delete(f"{API}/me/blocks/{bob.id}", headers=alice.headers)
+    ).status_code == 204
     assert_problem(
         await client.delete(f"{API}/me/blocks/{bob.id}", headers=alice.headers),
         404,
@@ -133,5 +139,7 @@ async def test_a_block_ends_friendship_and_every_private_channel(client: httpx.A
     )
     assert (await invite(client, bob, room["id"], alice.id)).status_code == 201
     assert (await open_dm(client, bob, alice)).status_code == 200
-    again = await client.post(f"{API}/me/friends", json={"member_id": alice.id}, headers=bob.headers)
+    again = await client.post(
+        f"{API}/me/friends", json={"member_id": alice.id}, headers=bob.headers
+    )
     assert again.status_code == 201
