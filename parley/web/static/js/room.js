@@ -109,6 +109,7 @@ function submit() {
   const clientMsgId = newClientMsgId();
   timeline.addPending(clientMsgId, body);
   input.value = "";
+  lastTypingSent = 0; // the next keystroke starts a new message: say so at once
   transmit(clientMsgId); // if not connected, it goes out after the next `subscribed`
 }
 
@@ -122,15 +123,17 @@ function sendTyping() {
 
 // -- read markers --------------------------------------------------------------------------
 
+function sendRead() {
+  if (timeline.newest > readSent && subscribed) {
+    readSent = timeline.newest;
+    socket.send({ type: "read", room_id: roomId, seq: readSent });
+  }
+}
+
 function markRead() {
   if (document.visibilityState !== "visible" || !subscribed || timeline.newest <= readSent) return;
   clearTimeout(readTimer);
-  readTimer = setTimeout(() => {
-    if (timeline.newest > readSent && subscribed) {
-      readSent = timeline.newest;
-      socket.send({ type: "read", room_id: roomId, seq: readSent });
-    }
-  }, READ_EVERY_MS);
+  readTimer = setTimeout(sendRead, READ_EVERY_MS);
 }
 
 // -- typing --------------------------------------------------------------------------------
@@ -259,6 +262,9 @@ new IntersectionObserver((entries) => {
   if (entries.some((entry) => entry.isIntersecting)) loadOlder();
 }, { root: $("timeline-scroll") }).observe(olderButton);
 document.addEventListener("visibilitychange", markRead);
+addEventListener("pagehide", () => {
+  if (document.visibilityState === "visible") sendRead(); // leaving: do not wait for the timer
+});
 initInvites(roomId, $("invite-form"));
 if (matchMedia("(max-width: 47.99rem)").matches) $("people").open = false;
 
