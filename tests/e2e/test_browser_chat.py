@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tests.e2e.browser import (
-    WebServer,
     Watched,
+    WebServer,
     messages,
     open_page,
     send,
