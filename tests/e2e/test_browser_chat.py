@@ -63,11 +63,15 @@ def test_two_members_chat_in_a_private_room(browser: Browser, web_server: WebSer
     send(page, "hello from alice")
     _expect_once(bob, "hello from alice")
     _expect_once(alice, "hello from alice")
-    send(bob.page, "hi alice\nsecond line")
+    composer = bob.page.get_by_role("textbox", name="Message", exact=True)
+    composer.press_sequentially("hi alice")
+    composer.press("Shift+Enter")  # a new line, not a send
+    composer.press_sequentially("second line")
+    composer.press("Enter")
     _expect_once(alice, "hi alice")
     expect(messages(page, "hi alice")).to_have_text("hi alice\nsecond line")
 
-    bob.page.get_by_role("textbox", name="Message", exact=True).press_sequentially("typing...")
+    composer.press_sequentially("typing...")
     expect(page.locator("#typing")).to_have_text(f"{bob_nick} is typing…")
 
     bob.page.reload()
