@@ -20,7 +20,7 @@ from parley.core.http import BodySizeLimitMiddleware
 from parley.core.logging import AccessLogMiddleware
 from parley.core.runtime import Runtime
 from parley.notices.views import router as notices_router
-from parley.realtime.gateway import router as gateway_router
+from parley.realtime.gateway import GatewayMiddleware
 from parley.realtime.service import start_realtime, stop_realtime
 from parley.realtime.views import router as realtime_router
 from parley.rooms.views import router as rooms_router
@@ -57,7 +57,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
     install_error_handlers(app)
     app.include_router(ops.router)
     if settings.role != "api":  # `--role gateway` (or `all`) serves the WebSocket…
-        app.include_router(gateway_router)
+        app.add_middleware(GatewayMiddleware)
     if settings.role == "gateway":  # …and then only that, the probes and /metrics
         app.add_middleware(AccessLogMiddleware)
         return app

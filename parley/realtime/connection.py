@@ -66,9 +66,10 @@ class Connection:
         self._queue: asyncio.Queue[bytes] | None = None
         self._writer: asyncio.Task[None] | None = None
         self._closer: asyncio.Task[None] | None = None
-        self._space = asyncio.Event()
-        self._space.set()
+        self._space: asyncio.Event | None = None
         if wire is None:
+            self._space = asyncio.Event()
+            self._space.set()
             self._queue = asyncio.Queue(queue_limit)
             self._writer = asyncio.create_task(self._drain_queue())
 
@@ -94,6 +95,7 @@ class Connection:
         if self.wire is not None:
             await self.wire.drain()
         elif self._queue is not None and self._queue.qsize() > self._queue.maxsize // 2:
+            assert self._space is not None
             self._space.clear()
             await self._space.wait()
 
@@ -121,7 +123,7 @@ class Connection:
         assert self._queue is not None
         while True:
             payload = await self._queue.get()
-            if self._queue.qsize() <= self._queue.maxsize // 2:
+            if self._space is not None and self._queue.qsize() <= self._queue.maxsize // 2:
                 self._space.set()
             try:
                 await self._asgi_send({"type": "websocket.send", "text": payload.decode()})
@@ -137,7 +139,8 @@ class Connection:
     def stop(self) -> None:
         """Release the fallback writer task when the connection ends."""
         self.closed = True
-        self._space.set()
+        if self._space is not None:
+            self._space.set()
         if self._writer is not None:
             self._writer.cancel()
 

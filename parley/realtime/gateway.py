@@ -6,7 +6,8 @@ import hmac
 import logging
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, WebSocket
+from fastapi import WebSocket
+from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocketDisconnect
 
 from parley.accounts.deps import ACCESS_COOKIE
@@ -19,7 +20,7 @@ from parley.realtime.service import Realtime, realtime_of
 from parley.realtime.wire import WIRE_EXTENSION
 
 log = logging.getLogger("parley.realtime.gateway")
-router = APIRouter()
+WS_PATH = "/ws"
 
 CLOSE_UNAUTHENTICATED = 4001
 CLOSE_FORBIDDEN = 4003
@@ -80,10 +81,27 @@ async def _principal_of(realtime: Realtime, member_id: int, session_id: str) -> 
             raise HandshakeRefused(CLOSE_UNAUTHENTICATED, "session has ended") from None
 
 
-@router.websocket("/ws")
+class GatewayMiddleware:
+    """Serves `GET /ws` ahead of the API's routing.
+
+    A connection lives for hours and every layer it passes through stays suspended on its
+    stack; skipping FastAPI's routing (exit stacks, scope copies) saves memory per connection.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket" and scope["path"] == WS_PATH:
+            await websocket_endpoint(WebSocket(scope, receive, send))
+            return
+        await self.app(scope, receive, send)
+
+
 async def websocket_endpoint(websocket: WebSocket) -> None:
     realtime = realtime_of(websocket.app.state.runtime)
     await websocket.accept()
+    wire = websocket.scope.get("extensions", {}).get(WIRE_EXTENSION)
     try:
         principal = await _authenticate(websocket, realtime)
     except HandshakeRefused as refused:
@@ -93,11 +111,17 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
         log.exception("handshake failed")
         await websocket.close(1011, "internal error")
         return
+    if wire is not None:
+        wire.release_handshake()
+    # authenticated: the handshake headers (and Starlette's caches of them) are not needed again
+    websocket.scope["headers"] = []
+    for cached in ("_headers", "_cookies", "_query_params", "_url"):
+        websocket.__dict__.pop(cached, None)
     conn = Connection(
         principal.id,
         principal.member.nickname,
         principal.session_id,
-        websocket.scope.get("extensions", {}).get(WIRE_EXTENSION),
+        wire,
         websocket.send,
         realtime.settings.ws_send_buffer_bytes,
     )

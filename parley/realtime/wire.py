@@ -51,6 +51,12 @@ class Wire:
         transport.write(frame)
         return transport.get_write_buffer_size()
 
+    def release_handshake(self) -> None:
+        """Drop the parsed handshake (request, response) once the connection is accepted."""
+        protocol = self._protocol
+        protocol.request = None  # type: ignore[assignment]
+        protocol.response = None  # type: ignore[assignment]
+
     def buffered(self) -> int:
         return self._protocol.transport.get_write_buffer_size()
 
