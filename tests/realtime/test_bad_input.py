@@ -249,3 +249,28 @@ async def test_sigterm_closes_connections_with_1001_and_exits_promptly(
     finally:
         await server.close()
         process.stop()
+
+
+async def test_heartbeats_drop_a_peer_that_stopped_answering(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    process = start_dedicated(
+        tmp_path_factory.mktemp("ping"),
+        PARLEY_WS_PING_INTERVAL_SECONDS="0.5",
+        PARLEY_PRESENCE_GRACE_SECONDS="0.2",
+    )
+    server = Server(process.base_url)
+    try:
+        alice, bob = await server.member(), await server.member()
+        room = await server.room(alice, bob)
+        watcher = await server.connect(alice)
+        await watcher.subscribe(room)
+        # bob's client answers no pings (its own keepalive off, and it stops reading)
+        dead = await server.connect(bob, ping_interval=None)
+        await watcher.expect("presence", member_id=bob.id, status="online")
+        dead.conn.transport.pause_reading()
+        offline = await watcher.expect("presence", member_id=bob.id, status="offline", timeout=10)
+        assert offline["status"] == "offline"
+    finally:
+        await server.close()
+        process.stop()
