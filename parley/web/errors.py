@@ -21,7 +21,7 @@ from parley.core.errors import ParleyError
 from parley.web.auth import PageRedirect, here, login_location
 from parley.web.i18n import Translator, request_language
 from parley.web.render import render
-from parley.web.security import is_page_path
+from parley.web.security import is_page_path, page_headers
 
 log = logging.getLogger("parley.web")
 Handler = Callable[[Request, Any], Awaitable[Response]]
@@ -87,5 +87,10 @@ def install_page_errors(app: FastAPI) -> None:
     async def _unexpected(request: Request, exc: Exception) -> Response:
         if is_page_path(request.url.path):
             log.exception("unhandled error on %s %s", request.method, request.url.path)
-            return error_page(request, 500)
+            # this answer leaves through the outermost middleware, past the headers one
+            response = error_page(request, 500)
+            response.headers.update(page_headers(request.headers.get("host")))
+            response.headers["X-Content-Type-Options"] = "nosniff"
+            response.headers["Cache-Control"] = "no-store"
+            return response
         return await delegate(Exception)(request, exc)

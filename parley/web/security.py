@@ -47,6 +47,16 @@ def content_security_policy(host: str | None) -> str:
     return "; ".join(f"{name} {value}" for name, value in directives.items())
 
 
+def page_headers(host: str | None) -> dict[str, str]:
+    """The headers of every page path (plus `Cache-Control: no-store` on HTML)."""
+    return {
+        "Content-Security-Policy": content_security_policy(host),
+        "Referrer-Policy": "same-origin",
+        "X-Frame-Options": "DENY",
+        "Cross-Origin-Opener-Policy": "same-origin",
+    }
+
+
 class SecurityHeadersMiddleware:
     """Adds the page headers to responses of page paths (and `nosniff` to everything)."""
 
@@ -65,10 +75,7 @@ class SecurityHeadersMiddleware:
                 headers.setdefault("X-Content-Type-Options", "nosniff")
                 if page:
                     host = dict(scope.get("headers", [])).get(b"host", b"").decode("latin-1")
-                    headers["Content-Security-Policy"] = content_security_policy(host)
-                    headers["Referrer-Policy"] = "same-origin"
-                    headers["X-Frame-Options"] = "DENY"
-                    headers["Cross-Origin-Opener-Policy"] = "same-origin"
+                    headers.update(page_headers(host))
                     if headers.get("content-type", "").startswith("text/html"):
                         # pages hold personal data and a CSRF token: never from a shared cache
                         headers["Cache-Control"] = "no-store"

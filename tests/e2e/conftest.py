@@ -21,15 +21,21 @@ if TYPE_CHECKING:
     from playwright.sync_api import Browser
 
 
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
+def require_chromium() -> None:
     if not CHROMIUM.exists():
         service_missing("Chromium", f"{CHROMIUM} is missing (apt-get install chromium)")
     try:
-        from playwright.sync_api import sync_playwright
+        import playwright.sync_api  # noqa: F401
     except ImportError:
         service_missing("Chromium", "the playwright package (dev extra) that drives it is missing")
-    from playwright.sync_api import expect
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """One Chromium per test module, closed when the module is done: Playwright's sync API
+    keeps an event loop running while it lives, which later asyncio tests must not see."""
+    require_chromium()
+    from playwright.sync_api import expect, sync_playwright
 
     expect.set_options(timeout=TIMEOUT_MS)
     with sync_playwright() as playwright:
@@ -42,9 +48,10 @@ def browser() -> Iterator[Browser]:
             launched.close()
 
 
-@pytest.fixture(scope="session")
-def web_server(tmp_path_factory: pytest.TempPathFactory, browser: Browser) -> Iterator[WebServer]:
+@pytest.fixture(scope="package")
+def web_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebServer]:
     """Shared by every browser test; a test that restarts it keeps its port and database."""
+    require_chromium()
     server = WebServer(tmp_path_factory.mktemp("web"))
     try:
         yield server
@@ -52,7 +59,7 @@ def web_server(tmp_path_factory: pytest.TempPathFactory, browser: Browser) -> It
         server.stop(signal.SIGTERM)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def screenshots() -> Path:
     folder = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
     folder.mkdir(parents=True, exist_ok=True)

@@ -173,3 +173,20 @@ async def test_static_assets_are_local(client: httpx.AsyncClient) -> None:
         response = await client.get(asset)
         assert response.status_code == 200, asset
         assert response.headers["x-content-type-options"] == "nosniff"
+
+
+async def test_an_unexpected_failure_is_an_error_page_with_the_headers(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from parley.notices import service as notices
+
+    async def broken(*args: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(notices, "list_notices", broken)
+    transport = httpx.ASGITransport(app=client._transport.app, raise_app_exceptions=False)  # type: ignore[attr-defined]
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        response = await http.get("/")
+    assert response.status_code == 500
+    assert "Something went wrong" in response.text and "boom" not in response.text
+    _check_headers(response)
