@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import unicodedata
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -22,6 +21,7 @@ from parley.core.security import (
     issue_access_token,
     new_opaque_token,
 )
+from parley.core.text import contains_pattern, search_key
 from parley.rooms.service import leave_all_rooms
 
 INVALID_CREDENTIALS = "invalid_credentials"
@@ -29,7 +29,7 @@ INVALID_CREDENTIALS = "invalid_credentials"
 
 def nickname_key(nickname: str) -> str:
     """The form nickname search compares: case- and width-insensitive."""
-    return unicodedata.normalize("NFKC", nickname).casefold()
+    return search_key(nickname)
 
 
 async def signup(
@@ -282,15 +282,11 @@ async def withdraw(
     await session.commit()
 
 
-def _escape_like(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 async def search_members(
     session: AsyncSession, query: str, limit: int, page: int
 ) -> tuple[list[Member], bool]:
     """Members whose nickname contains the query, case-insensitively; (page, has_more)."""
-    pattern = f"%{_escape_like(nickname_key(query))}%"
+    pattern = contains_pattern(query)
     rows = await session.scalars(
         select(Member)
         .where(Member.nickname_key.like(pattern, escape="\\"))

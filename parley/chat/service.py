@@ -1,4 +1,8 @@
-"""Message rules: per-room sequence numbers, system messages, history."""
+"""Message rules: per-room sequence numbers, system messages, read markers.
+
+The room row is the seq counter (`rooms.last_seq`): bumping it takes the row's write lock, which
+is what makes seqs gap-free and committed in order, so chat updates that one column directly.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +16,8 @@ from parley.chat.frames import message_payload
 from parley.chat.models import Message
 from parley.core.database import utcnow
 from parley.core.outbox import enqueue_event
-from parley.rooms.models import Room, RoomMember
+from parley.rooms.access import advance_read_marker
+from parley.rooms.models import Room
 
 
 async def allocate_seqs(session: AsyncSession, room_id: int, count: int = 1) -> int:
@@ -59,11 +64,4 @@ async def mark_read(session: AsyncSession, room_id: int, member_id: int, seq: in
 
     Returns the marker now stored, or None when the member is not in the room.
     """
-    room_last = await session.scalar(select(Room.last_seq).where(Room.id == room_id))
-    membership = await session.get(RoomMember, (room_id, member_id))
-    if room_last is None or membership is None:
-        return None
-    target = min(seq, int(room_last))
-    if target > membership.last_read_seq:
-        membership.last_read_seq = target
-    return membership.last_read_seq
+    return await advance_read_marker(session, room_id, member_id, seq)

@@ -57,3 +57,16 @@ def clean_text(max_length: int, min_length: int = 1) -> AfterValidator:
         return _check_length(clean_body(value), min_length, max_length)
 
     return AfterValidator(validate)
+
+
+def search_key(value: str) -> str:
+    """The form names are compared in (unique room names, nickname search): NFKC, casefolded,
+    so full-width, lower- and upper-case spellings of a name are one."""
+    return unicodedata.normalize("NFKC", value).casefold()
+
+
+def contains_pattern(query: str) -> str:
+    """A LIKE pattern (escape character backslash) matching keys containing `query` literally:
+    `%` and `_` typed by a user are characters, not wildcards."""
+    escaped = search_key(query).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"

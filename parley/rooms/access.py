@@ -1,4 +1,4 @@
-"""Read-only membership queries for other domains (chat, realtime): who may see a room."""
+"""Membership queries for other domains (chat, realtime): who may see a room, read markers."""
 
 from __future__ import annotations
 
@@ -45,3 +45,17 @@ def nicknames_of_members(
         .where(tuple_(RoomMember.room_id, RoomMember.member_id).in_(sorted(pairs)))
     )
     return {(int(r), int(m)): str(n) for r, m, n in rows}
+
+
+async def advance_read_marker(
+    session: AsyncSession, room_id: int, member_id: int, seq: int
+) -> int | None:
+    """Move a member's read marker forward, clamped to the room's last seq; None if not a member."""
+    room_last = await session.scalar(select(Room.last_seq).where(Room.id == room_id))
+    membership = await session.get(RoomMember, (room_id, member_id))
+    if room_last is None or membership is None:
+        return None
+    target = min(seq, int(room_last))
+    if target > membership.last_read_seq:
+        membership.last_read_seq = target
+    return membership.last_read_seq

@@ -1,22 +1,20 @@
 """Read-only room listings: browse public rooms, "my rooms" with unread counts, members, bans.
 
-"My rooms" reads the `messages` table for previews and unread counts: a bounded number of
-queries whatever the number of rooms (one for the rooms, two for the previews, one per
-`UNREAD_CHUNK` rooms with something unread).
+"My rooms" asks the chat domain (`parley.chat.summaries`) for previews and unread counts: a
+bounded number of queries whatever the number of rooms.
 """
 
 from __future__ import annotations
 
-import unicodedata
 from typing import Any
 
-from sqlalchemy import BigInteger, ColumnElement, func, literal_column, or_, select, union_all
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from parley.accounts.models import Member
-from parley.chat.frames import message_payload
-from parley.chat.models import Message
+from parley.chat.summaries import latest_visible, unread_counts
+from parley.core.text import contains_pattern
 from parley.rooms.models import Room, RoomBan, RoomInvite, RoomMember
 from parley.rooms.schemas import (
     BanOut,
@@ -29,15 +27,6 @@ from parley.rooms.schemas import (
 
 BROWSE_PAGE_SIZE = 20
 MEMBERS_PAGE_SIZE = 100
-UNREAD_CAP = 1000
-UNREAD_CHUNK = 200
-PREVIEW_CHARS = 200
-
-
-def _like_pattern(query: str) -> str:
-    key = unicodedata.normalize("NFKC", query).casefold()
-    escaped = key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
 
 
 async def _paged(
@@ -52,77 +41,11 @@ async def browse(session: AsyncSession, query: str, page: int) -> tuple[list[Roo
     """Public rooms whose name contains `query` (case-insensitive), by name."""
     statement = select(Room).where(Room.is_private.is_(False), Room.kind == "group")
     if query:
-        statement = statement.where(Room.name_key.like(_like_pattern(query), escape="\\"))
+        statement = statement.where(Room.name_key.like(contains_pattern(query), escape="\\"))
     rows, more = await _paged(
         session, statement.order_by(Room.name_key, Room.id), page, BROWSE_PAGE_SIZE
     )
     return [RoomOut.model_validate(room) for (room,) in rows], more
-
-
-def visible_to(member_id: int) -> ColumnElement[bool]:
-    """Messages the member may see: everything but whispers between others."""
-    return or_(
-        Message.kind != "whisper",
-        Message.sender_id == member_id,
-        Message.to_member_id == member_id,
-    )
-
-
-async def _previews(
-    session: AsyncSession, member_id: int, room_ids: list[int]
-) -> dict[int, MessagePreview]:
-    """The newest visible message of each room (a correlated newest-first index probe)."""
-    if not room_ids:
-        return {}
-    newest = (
-        select(Message.id)
-        .where(Message.room_id == Room.id, visible_to(member_id))
-        .order_by(Message.seq.desc())
-        .limit(1)
-        .correlate(Room)
-        .scalar_subquery()
-    )
-    ids = [i for i in await session.scalars(select(newest).where(Room.id.in_(room_ids))) if i]
-    if not ids:
-        return {}
-    rows = await session.execute(
-        select(Message, Member.nickname)
-        .outerjoin(Member, Member.id == Message.sender_id)
-        .where(Message.id.in_(ids))
-    )
-    previews = {}
-    for message, nickname in rows:
-        payload = message_payload(message, nickname)
-        payload["body"] = payload["body"][:PREVIEW_CHARS]
-        previews[message.room_id] = MessagePreview.model_validate(payload)
-    return previews
-
-
-async def _unread(session: AsyncSession, member_id: int, after: dict[int, int]) -> dict[int, int]:
-    """Unread counts, each capped at `UNREAD_CAP`, for rooms with messages after the marker."""
-    counts: dict[int, int] = {}
-    items = list(after.items())
-    for start in range(0, len(items), UNREAD_CHUNK):
-        parts = []
-        for room_id, after_seq in items[start : start + UNREAD_CHUNK]:
-            capped = (
-                select(Message.id)
-                .where(
-                    Message.room_id == room_id,
-                    Message.seq > after_seq,
-                    visible_to(member_id),
-                    or_(Message.sender_id.is_(None), Message.sender_id != member_id),
-                )
-                .limit(UNREAD_CAP)
-                .subquery()
-            )
-            # the id is an int from the database, safe to inline (keeps UNION types simple)
-            room_col = literal_column(str(int(room_id)), BigInteger).label("room_id")
-            parts.append(select(room_col, func.count().label("n")).select_from(capped))
-        statement = parts[0] if len(parts) == 1 else union_all(*parts)
-        for room_id, n in await session.execute(statement):
-            counts[int(room_id)] = int(n)
-    return counts
 
 
 async def my_rooms(session: AsyncSession, member_id: int) -> list[MyRoomOut]:
@@ -134,9 +57,14 @@ async def my_rooms(session: AsyncSession, member_id: int) -> list[MyRoomOut]:
             .where(RoomMember.member_id == member_id)
         )
     )
-    previews = await _previews(session, member_id, [room.id for room, _, _ in rows])
+    previews = {
+        room_id: MessagePreview.model_validate(payload)
+        for room_id, payload in (
+            await latest_visible(session, member_id, [room.id for room, _, _ in rows])
+        ).items()
+    }
     behind = {room.id: read for room, _, read in rows if room.last_seq > read}
-    unread = await _unread(session, member_id, behind)
+    unread = await unread_counts(session, member_id, behind)
     result = [
         MyRoomOut(
             **RoomOut.model_validate(room).model_dump(),

@@ -90,7 +90,8 @@ class MyRoomOut(RoomOut):
     role: Role
     last_seq: int
     last_read_seq: int
-    #: visible messages after the read marker not sent by the caller, capped at `UNREAD_CAP`
+    #: visible messages after the read marker not sent by the caller (capped, see
+    #: `parley.chat.summaries.UNREAD_CAP`)
     unread: int
     last_message: MessagePreview | None
 

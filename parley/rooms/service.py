@@ -6,7 +6,6 @@ Plain functions over a session; they never touch HTTP. Membership changes live i
 
 from __future__ import annotations
 
-import unicodedata
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.exc import IntegrityError
@@ -15,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from parley.accounts.models import Member
 from parley.core.database import utcnow
 from parley.core.errors import ParleyError, conflict
+from parley.core.text import search_key
 from parley.rooms import listing
 from parley.rooms.access import rooms_of_member
 from parley.rooms.events import announce_room
@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 
 def name_key(name: str) -> str:
     """The form room names are unique in: case- and width-insensitive."""
-    return unicodedata.normalize("NFKC", name).casefold()
+    return search_key(name)
 
 
 def _name_taken() -> ParleyError:

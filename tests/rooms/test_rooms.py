@@ -6,8 +6,8 @@ import httpx
 
 from parley.chat.models import Message
 from parley.chat.service import allocate_seqs
+from parley.chat.summaries import UNREAD_CAP
 from parley.core.runtime import Runtime
-from parley.rooms.listing import UNREAD_CAP
 from parley.rooms.models import RoomMember
 from tests.rooms.support import API, add_member, create_room, join
 from tests.support.api import Account, assert_problem, signup

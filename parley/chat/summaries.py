@@ -1,0 +1,83 @@
+"""Per-room summaries for "my rooms": the newest visible message and the unread count.
+
+A bounded number of queries whatever the number of rooms: two for the previews, one per
+`UNREAD_CHUNK` rooms with something unread.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import BigInteger, func, literal_column, or_, select, union_all
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from parley.accounts.models import Member
+from parley.chat.frames import message_payload
+from parley.chat.history import visible_to
+from parley.chat.models import Message
+
+UNREAD_CAP = 1000
+UNREAD_CHUNK = 200
+PREVIEW_CHARS = 200
+
+
+async def latest_visible(
+    session: AsyncSession, member_id: int, room_ids: list[int]
+) -> dict[int, dict[str, Any]]:
+    """The newest message of each room that the member may see, body cut for a preview."""
+    if not room_ids:
+        return {}
+    from parley.rooms.models import Room  # the rooms table drives the correlated probe
+
+    newest = (
+        select(Message.id)
+        .where(Message.room_id == Room.id, visible_to(member_id))
+        .order_by(Message.seq.desc())
+        .limit(1)
+        .correlate(Room)
+        .scalar_subquery()
+    )
+    ids = [i for i in await session.scalars(select(newest).where(Room.id.in_(room_ids))) if i]
+    if not ids:
+        return {}
+    rows = await session.execute(
+        select(Message, Member.nickname)
+        .outerjoin(Member, Member.id == Message.sender_id)
+        .where(Message.id.in_(ids))
+    )
+    previews = {}
+    for message, nickname in rows:
+        payload = message_payload(message, nickname)
+        payload["body"] = payload["body"][:PREVIEW_CHARS]
+        previews[message.room_id] = payload
+    return previews
+
+
+async def unread_counts(
+    session: AsyncSession, member_id: int, after: dict[int, int]
+) -> dict[int, int]:
+    """Unread messages per room after the member's read marker (`after`: room -> seq), not
+    counting their own; each count is capped at `UNREAD_CAP`."""
+    counts: dict[int, int] = {}
+    items = list(after.items())
+    for start in range(0, len(items), UNREAD_CHUNK):
+        parts = []
+        for room_id, after_seq in items[start : start + UNREAD_CHUNK]:
+            capped = (
+                select(Message.id)
+                .where(
+                    Message.room_id == room_id,
+                    Message.seq > after_seq,
+                    visible_to(member_id),
+                    or_(Message.sender_id.is_(None), Message.sender_id != member_id),
+                )
+                .limit(UNREAD_CAP)
+                .subquery()
+            )
+            # the id is an int from the database, safe to inline (keeps UNION types simple)
+            room_col = literal_column(str(int(room_id)), BigInteger).label("room_id")
+            parts.append(select(room_col, func.count().label("n")).select_from(capped))
+        statement = parts[0] if len(parts) == 1 else union_all(*parts)
+        for room_id, n in await session.execute(statement):
+            counts[int(room_id)] = int(n)
+    return counts
