@@ -26,7 +26,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 
 from parley.core.config import Settings
-from parley.realtime.bus_remote import NO_ROOM, RemoteBus, sleep_backoff
+from parley.realtime.bus_remote import NO_ROOM, RemoteBus, bounded, sleep_backoff
 from parley.realtime.events import RoomEvent
 
 log = logging.getLogger("parley.realtime.bus")
@@ -43,6 +43,7 @@ class KafkaBus(RemoteBus):
         self.topic = f"{settings.cluster_prefix}.events"
         self._producer: AIOKafkaProducer | None = None
         self._topic_ready = False
+        self._stopping: set[asyncio.Future[None]] = set()
 
     async def _open(self) -> None:
         with contextlib.suppress(*KAFKA_ERRORS):
@@ -70,6 +71,10 @@ class KafkaBus(RemoteBus):
         return self._producer
 
     async def _ensure_topic(self) -> None:
+        await bounded(self._create_topic(), 2 * self.timeout)
+        self._topic_ready = True
+
+    async def _create_topic(self) -> None:
         admin = AIOKafkaAdminClient(
             bootstrap_servers=self.bootstrap, request_timeout_ms=int(self.timeout * 1000)
         )
@@ -81,8 +86,8 @@ class KafkaBus(RemoteBus):
                         [NewTopic(self.topic, self.settings.kafka_partitions, 1)]
                     )
         finally:
-            await admin.close()
-        self._topic_ready = True
+            with contextlib.suppress(*KAFKA_ERRORS):
+                await bounded(admin.close(), self.timeout)
 
     async def _send(self, events: list[RoomEvent]) -> None:
         try:
@@ -103,8 +108,8 @@ class KafkaBus(RemoteBus):
             raise
 
     async def ping(self) -> None:
-        producer = await asyncio.wait_for(self._ensure_producer(), self.timeout)
-        if not await asyncio.wait_for(producer.client.force_metadata_update(), self.timeout):
+        producer = await bounded(self._ensure_producer(), self.timeout)
+        if not await bounded(producer.client.force_metadata_update(), self.timeout):
             raise ConnectionError("Kafka metadata unavailable")
         if self.consume and not self.connected:
             raise ConnectionError("not consuming the Kafka bus")
@@ -112,7 +117,7 @@ class KafkaBus(RemoteBus):
     async def _close(self) -> None:
         if self._producer is not None:
             with contextlib.suppress(*KAFKA_ERRORS):
-                await self._producer.stop()
+                await bounded(self._producer.stop(), self.timeout)
             self._producer = None
 
     # -- consuming --------------------------------------------------------------------------
@@ -123,7 +128,8 @@ class KafkaBus(RemoteBus):
         while True:
             consumer: AIOKafkaConsumer | None = None
             try:
-                consumer = await self._start_consumer()
+                # aiokafka may wait a long time for a broker that is down: bound every step
+                consumer = await bounded(self._start_consumer(), 2 * self.timeout)
                 self.connected = True
                 attempt = 0
                 if not first:
@@ -139,8 +145,7 @@ class KafkaBus(RemoteBus):
             finally:
                 self.connected = False
                 if consumer is not None:
-                    with contextlib.suppress(*KAFKA_ERRORS):
-                        await consumer.stop()
+                    self._discard(consumer)
 
     async def _start_consumer(self) -> AIOKafkaConsumer:
         await self._ensure_topic()
@@ -162,11 +167,23 @@ class KafkaBus(RemoteBus):
             consumer.assign(assigned)
             await consumer.seek_to_end(*assigned)
             for tp in assigned:  # pin the positions now: later records are ours to deliver
-                await asyncio.wait_for(consumer.position(tp), self.timeout)
+                await bounded(consumer.position(tp), self.timeout)
         except BaseException:
-            await consumer.stop()
+            self._discard(consumer)
             raise
         return consumer
+
+    def _discard(self, consumer: AIOKafkaConsumer) -> None:
+        """Stop a consumer in the background: aiokafka's `stop` can wait a long time (and
+        not on cancellation) for a broker that is gone, and the loop must go on."""
+
+        async def stop() -> None:
+            with contextlib.suppress(Exception):
+                await consumer.stop()
+
+        task = asyncio.ensure_future(stop())
+        self._stopping.add(task)
+        task.add_done_callback(self._stopping.discard)
 
     async def _consume(self, consumer: AIOKafkaConsumer) -> None:
         probe_at = asyncio.get_running_loop().time() + PROBE_SECONDS
@@ -194,7 +211,7 @@ class KafkaBus(RemoteBus):
     async def _probe(self, consumer: AIOKafkaConsumer) -> None:
         """aiokafka retries quietly forever; a failed metadata refresh means the broker is gone,
         and rebuilding the consumer when it is back resumes from the (new) latest offsets."""
-        updated = await asyncio.wait_for(consumer._client.force_metadata_update(), self.timeout + 1)
+        updated = await bounded(consumer._client.force_metadata_update(), self.timeout + 1)
         partitions = consumer.partitions_for_topic(self.topic)
         if not updated or not partitions:
             raise KafkaError("Kafka broker unreachable or topic gone")

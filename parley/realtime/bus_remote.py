@@ -19,14 +19,15 @@ import logging
 import os
 from abc import ABC, abstractmethod
 from collections import deque
-from collections.abc import Coroutine
-from typing import Any
+from collections.abc import Awaitable, Coroutine
+from typing import Any, TypeVar
 
 from parley.core.config import Settings
 from parley.realtime.bus import EventSink, Resync
 from parley.realtime.events import RoomEvent
 
 log = logging.getLogger("parley.realtime.bus")
+T = TypeVar("T")
 
 #: events waiting for the bus; beyond this the oldest are dropped (catch-up recovers messages)
 OUTGOING_LIMIT = 50_000
@@ -68,7 +69,7 @@ class RemoteBus(ABC):
 
     async def publish(self, event: RoomEvent) -> None:
         try:
-            await asyncio.wait_for(self._send([event]), self.timeout)
+            await bounded(self._send([event]), self.timeout)
         except Exception:
             self.publish_errors += 1
             raise
@@ -156,7 +157,7 @@ class RemoteBus(ABC):
             if not batch:
                 continue
             try:
-                await asyncio.wait_for(self._send(batch), self.timeout)
+                await bounded(self._send(batch), self.timeout)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
@@ -186,6 +187,19 @@ class RemoteBus(ABC):
     @property
     def backlog(self) -> int:
         return len(self._outgoing)
+
+
+async def bounded(awaitable: Awaitable[T], seconds: float) -> T:
+    """Like `asyncio.wait_for`, but on timeout it does not wait for the cancelled work to
+    finish: broker clients may take their time to notice a cancellation, and a caller's
+    reconnect loop must not stall behind them."""
+    task = asyncio.ensure_future(awaitable)
+    done, _ = await asyncio.wait({task}, timeout=seconds)
+    if not done:
+        task.cancel()
+        task.add_done_callback(lambda t: t.cancelled() or t.exception())
+        raise TimeoutError(f"no answer within {seconds} s")
+    return task.result()
 
 
 async def sleep_backoff(attempt: int) -> None:
