@@ -37,14 +37,16 @@ async def list_friends(
     principal: CurrentMember, session: ReadSession, runtime: RuntimeDep
 ) -> FriendsOut:
     """Friends (with whether they are online now) and open requests either way."""
-    presence = realtime_of(runtime).presence
+    rows = await service.friendships_of(session, principal.id)
+    friend_ids = [r.member_id for r in rows if r.status == "accepted"]
+    online = await realtime_of(runtime).presence.online(friend_ids) if friend_ids else set()
     out = FriendsOut(friends=[], incoming=[], outgoing=[])
-    for row in await service.friendships_of(session, principal.id):
+    for row in rows:
         member = MemberSummary(id=row.member_id, nickname=row.nickname)
         if row.status == "accepted":
             since = row.accepted_at or row.created_at
-            online = presence.is_online(row.member_id)
-            out.friends.append(FriendOut(member=member, online=online, since=since))
+            is_online = row.member_id in online
+            out.friends.append(FriendOut(member=member, online=is_online, since=since))
         else:
             queue = out.outgoing if row.requested_by == principal.id else out.incoming
             queue.append(FriendRequestOut(member=member, created_at=row.created_at))
