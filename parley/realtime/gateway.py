@@ -130,11 +130,11 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
 
 async def serve_connection(websocket: WebSocket, realtime: Realtime, conn: Connection) -> None:
     hub = realtime.hub
+    session = handlers.Session(realtime, conn)
+    await session.send_ready()  # `ready` is always the first frame a client gets
     hub.add_connection(conn)
     realtime.presence.connected(conn.member_id)
-    session = handlers.Session(realtime, conn)
     try:
-        await session.send_ready()
         while not conn.closed:
             await session.capacity.wait()
             message = await websocket.receive()

@@ -40,10 +40,7 @@ async def test_friends_hear_presence_without_a_shared_room(server: Server) -> No
     alice, bob, carol = await server.member(), await server.member(), await server.member()
     await _befriend(server, alice, bob)
     a = await server.connect(alice)
-    # not `connect`: alice's own "online" may reach bob before his `ready` (the gateway
-    # registers a connection before it sends `ready`; see the report of issue 7)
-    b = await server.connect_raw(bob)
-    await b.expect("ready")
+    b = await server.connect(bob)  # asserts `ready` comes first, before alice's presence
     assert (await a.expect("presence", member_id=bob.id))["status"] == "online"
     listed = (await server.http.get("/me/friends", headers=alice.headers)).json()
     assert [(f["member"]["id"], f["online"]) for f in listed["friends"]] == [(bob.id, True)]
