@@ -19,16 +19,22 @@ from parley.core.errors import install_error_handlers
 from parley.core.http import BodySizeLimitMiddleware
 from parley.core.logging import AccessLogMiddleware
 from parley.core.runtime import Runtime
+from parley.files.config import load_files_settings
+from parley.files.service import start_files, stop_files
+from parley.files.views import router as files_router
 from parley.notices.views import router as notices_router
 from parley.realtime.gateway import GatewayMiddleware
 from parley.realtime.service import start_realtime, stop_realtime
 from parley.realtime.views import router as realtime_router
 from parley.rooms.views import router as rooms_router
+from parley.social.views import router as social_router
 from parley.web import install_web
 
 STATIC_DIR = Path(__file__).parent / "web" / "static"
 API_PREFIX = "/api/v1"
 JSON_BODY_LIMIT = 256 * 1024
+#: room for the multipart framing around an upload of the largest allowed file
+MULTIPART_OVERHEAD = 64 * 1024
 
 
 def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
@@ -39,9 +45,11 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
         own_runtime = runtime is None
         app.state.runtime = runtime or Runtime.build(settings)
         await start_realtime(app.state.runtime)
+        await start_files(app.state.runtime)
         try:
             yield
         finally:
+            await stop_files(app.state.runtime)
             await stop_realtime(app.state.runtime)
             if own_runtime:
                 await app.state.runtime.close()
@@ -66,6 +74,8 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
     app.include_router(chat_router, prefix=API_PREFIX)
     app.include_router(rooms_router, prefix=API_PREFIX)
     app.include_router(notices_router, prefix=API_PREFIX)
+    app.include_router(social_router, prefix=API_PREFIX)
+    app.include_router(files_router, prefix=API_PREFIX)
     app.mount(
         "/static/swagger",
         StaticFiles(directory=swagger_ui_bundle.swagger_ui_path),
@@ -73,6 +83,11 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
     )
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     install_web(app)
-    app.add_middleware(BodySizeLimitMiddleware, default_limit=JSON_BODY_LIMIT)
+    upload_limit = load_files_settings().upload_max_bytes + MULTIPART_OVERHEAD
+    app.add_middleware(
+        BodySizeLimitMiddleware,
+        default_limit=JSON_BODY_LIMIT,
+        limits={f"{API_PREFIX}/files": upload_limit},
+    )
     app.add_middleware(AccessLogMiddleware)
     return app

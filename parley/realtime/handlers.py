@@ -185,9 +185,7 @@ class Session:
         realtime = self.realtime
         client_msg_id, body = realtime.validate_send(frame.get("client_msg_id"), frame.get("body"))
         await realtime.check_send_rate(self.conn.member_id)
-        future = realtime.submit(
-            self.conn.member_id, room_id, client_msg_id, body, to, attachments
-        )
+        future = realtime.submit(self.conn.member_id, room_id, client_msg_id, body, to, attachments)
         self.pending.add(future)
         if len(self.pending) >= realtime.settings.ws_max_pending_sends:
             self.capacity.clear()
