@@ -165,10 +165,10 @@ class Realtime:
             rooms = await rooms_of_member(session, member_id)
             friends = await friend_ids(session, member_id)
         frame = {"type": "presence", "member_id": member_id, "status": status}
-        if rooms:
-            self.publish_soon(
-                RoomEvent(None, orjson.dumps(frame), room_ids=tuple(r for r, _ in rooms))
-            )
+        if rooms:  # the member's own connections are not told about themselves
+            room_ids = tuple(r for r, _ in rooms)
+            payload = orjson.dumps(frame)
+            self.publish_soon(RoomEvent(None, payload, room_ids=room_ids, exclude_member=member_id))
         if friends:
             self.publish_soon(RoomEvent(None, orjson.dumps(frame), audience=frozenset(friends)))
 

@@ -15,6 +15,8 @@ async def test_presence_goes_online_and_offline_after_a_grace_period(server: Ser
     b = await server.connect(bob)
     online = await a.expect("presence", member_id=bob.id)
     assert online["status"] == "online"
+    await asyncio.sleep(0.3)  # alice's own "online" would have arrived by now: it must not
+    assert not [f for f in a.frames if f.get("type") == "presence" and f["member_id"] == alice.id]
     # a quick reconnect (within the 0.5 s grace of the test server) does not flap
     await b.close()
     b = await server.connect(bob)
