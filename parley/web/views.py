@@ -25,7 +25,7 @@ from parley.core.deps import ClientAddress, DbSession, ReadSession, RuntimeDep
 from parley.core.errors import ParleyError, problem_response
 from parley.notices import service as notices
 from parley.rooms import listing
-from parley.web import notice_views, room_views
+from parley.web import notice_views, room_views, social_views
 from parley.web.auth import MaybeMember, PageMember, login_location, safe_next
 from parley.web.cookies import (
     LANG_COOKIE,
@@ -44,6 +44,7 @@ from parley.web.render import render
 router = APIRouter(include_in_schema=False)
 router.include_router(room_views.router)
 router.include_router(notice_views.router)
+router.include_router(social_views.router)
 HOME_NOTICES = 5
 LANG_COOKIE_SECONDS = 365 * 86_400
 
