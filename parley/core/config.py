@@ -68,6 +68,9 @@ class Settings(BaseSettings):
     presence_grace_seconds: Annotated[float, Field(ge=0, le=3600)] = 10.0
     typing_interval_seconds: Annotated[float, Field(ge=0, le=60)] = 2.0
     shutdown_grace_seconds: Annotated[float, Field(ge=0, le=600)] = 10.0
+    #: STUN/TURN URLs handed to browsers for one-to-one calls (`stun:host:3478`, `turn:…`);
+    #: empty by default: calls then work between peers that can reach each other directly
+    ice_servers: list[Annotated[str, Field(pattern=r"^(stun|stuns|turn|turns):[^\s]{1,200}$")]] = []
     member_search_max_limit: Annotated[int, Field(ge=1, le=200)] = 50
     db_pool_size: Annotated[int, Field(ge=1, le=200)] = 10
 

@@ -163,3 +163,13 @@ def test_invalid_settings_stop_serve_with_a_readable_message(tmp_path: Path) -> 
         except AssertionError as exc:
             failures.append(f"{label}: {exc}")
     assert failures == []
+
+
+def test_ice_servers_accept_stun_and_turn_urls_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(
+        "PARLEY_ICE_SERVERS", '["stun:stun.example.org:3478", "turns:t.example:5349"]'
+    )
+    assert load_settings().ice_servers == ["stun:stun.example.org:3478", "turns:t.example:5349"]
+    monkeypatch.setenv("PARLEY_ICE_SERVERS", '["javascript:alert(1)"]')
+    with pytest.raises(ConfigError, match="ICE_SERVERS"):
+        load_settings()
