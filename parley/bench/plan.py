@@ -35,11 +35,10 @@ class WorkerPlan:
     compression: bool = False
 
 
-@dataclass
-class WorkerResult:
-    """Counters and encoded histograms; everything here is picklable and summable."""
+@dataclass(kw_only=True)
+class Tally:
+    """The counters every worker keeps; the report's totals are their sum."""
 
-    worker: int
     connected: int = 0
     connected_per_room: Counter[int] = field(default_factory=Counter)
     connect_failures: Counter[str] = field(default_factory=Counter)
@@ -49,6 +48,26 @@ class WorkerResult:
     delivered: int = 0
     errors: Counter[str] = field(default_factory=Counter)
     closes: Counter[str] = field(default_factory=Counter)
+
+    def add(self, other: Tally) -> None:
+        """Add another tally's counters to this one."""
+        for name in ("connected", "sent", "acked", "delivered"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        for name in (
+            "connected_per_room",
+            "connect_failures",
+            "acked_per_room",
+            "errors",
+            "closes",
+        ):
+            getattr(self, name).update(getattr(other, name))
+
+
+@dataclass
+class WorkerResult(Tally):
+    """One worker's counters and encoded histograms: picklable and summable."""
+
+    worker: int
     delivery_hist: bytes = b""
     ack_hist: bytes = b""
     cpu_s: float = 0.0

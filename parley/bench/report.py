@@ -2,30 +2,20 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
 from parley.bench.histogram import LatencyHistogram
-from parley.bench.plan import WorkerResult
+from parley.bench.plan import Tally, WorkerResult
 from parley.bench.sampler import Snapshot
 
 MB = 1024 * 1024
 
 
 @dataclass
-class Totals:
+class Totals(Tally):
     """All workers' results added up."""
 
-    connected: int = 0
-    connected_per_room: Counter[int] = field(default_factory=Counter)
-    connect_failures: Counter[str] = field(default_factory=Counter)
-    sent: int = 0
-    acked: int = 0
-    acked_per_room: Counter[int] = field(default_factory=Counter)
-    delivered: int = 0
-    errors: Counter[str] = field(default_factory=Counter)
-    closes: Counter[str] = field(default_factory=Counter)
     delivery: LatencyHistogram = field(default_factory=LatencyHistogram)
     ack: LatencyHistogram = field(default_factory=LatencyHistogram)
     generator_cpu_s: float = 0.0
@@ -39,15 +29,7 @@ class Totals:
 def combine(results: list[WorkerResult]) -> Totals:
     totals = Totals()
     for r in results:
-        totals.connected += r.connected
-        totals.connected_per_room.update(r.connected_per_room)
-        totals.connect_failures.update(r.connect_failures)
-        totals.sent += r.sent
-        totals.acked += r.acked
-        totals.acked_per_room.update(r.acked_per_room)
-        totals.delivered += r.delivered
-        totals.errors.update(r.errors)
-        totals.closes.update(r.closes)
+        totals.add(r)
         totals.delivery.merge(LatencyHistogram.decode(r.delivery_hist))
         totals.ack.merge(LatencyHistogram.decode(r.ack_hist))
         totals.generator_cpu_s += r.cpu_s
