@@ -120,6 +120,8 @@ async def room_page(
         "site_admin": principal.is_admin,
         "last_read_seq": access.membership.last_read_seq,
         "max_chars": runtime.settings.message_max_chars,
+        # no STUN/TURN setting exists yet: calls use host candidates (same network) only
+        "ice_servers": [],
     }
     context = {
         "room": room,

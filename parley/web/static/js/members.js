@@ -14,6 +14,7 @@ export class Members {
     this.count = count;
     this.onChange = onChange;
     this.members = new Map(); // id -> {id, nickname, role, online}
+    this.extraActions = null; // member -> [buttons] shown for everyone but oneself
     this.reloadTimer = null;
   }
 
@@ -79,9 +80,10 @@ export class Members {
     if (member.id === data.me.id) labels.push(t("you"));
     role.textContent = labels.join(" · ");
     li.append(dot, name, status, role);
+    const actions = document.createElement("span");
+    actions.className = "member-actions";
+    if (member.id !== data.me.id && this.extraActions) actions.append(...this.extraActions(member));
     if (this.canModerate(member)) {
-      const actions = document.createElement("span");
-      actions.className = "member-actions";
       actions.append(
         this.button(t("kick"), t("kick_named", { name: member.nickname }), () =>
           api("DELETE", `/api/v1/rooms/${this.roomId}/members/${member.id}`),
@@ -90,8 +92,8 @@ export class Members {
           api("POST", `/api/v1/rooms/${this.roomId}/bans`, { member_id: member.id }),
         ),
       );
-      li.append(actions);
     }
+    if (actions.childElementCount) li.append(actions);
     return li;
   }
 

@@ -78,6 +78,56 @@ function span(className, text) {
   return node;
 }
 
+let nameOf = () => "";
+
+/** How the message list finds a member's nickname (for "whisper to X"). */
+export function setNameLookup(lookup) {
+  nameOf = lookup;
+}
+
+/** "whisper to X" on the sender's side, "whisper from X" on the target's. */
+function whisperLabel(message, mine) {
+  if (mine) {
+    const name = message.to_name || (message.to ? nameOf(message.to) : "");
+    return name ? t("whisper_to", { name }) : t("whisper");
+  }
+  const from = message.sender && message.sender.id !== null ? message.sender.nickname : t("deleted_member");
+  return t("whisper_from", { name: from });
+}
+
+/** A size for people: 2.4 MB, 12 kB, 300 B. */
+export function formatSize(bytes) {
+  const n = Number(bytes) || 0;
+  if (n >= 1_000_000) return `${(n / 1_000_000).toFixed(1)} MB`;
+  if (n >= 1000) return `${Math.round(n / 1000)} kB`;
+  return `${n} B`;
+}
+
+/** An attachment: an image's thumbnail linking to the file, or a download link with size. */
+export function attachmentElement(file) {
+  const id = Number(file.id);
+  const name = String(file.name ?? "");
+  const link = document.createElement("a");
+  link.href = `/api/v1/files/${id}`;
+  link.className = "msg-file";
+  link.rel = "noopener";
+  link.dataset.fileId = String(id);
+  if (file.has_thumbnail) {
+    link.target = "_blank";
+    const img = document.createElement("img");
+    img.src = `/api/v1/files/${id}/thumbnail`;
+    img.alt = name;
+    img.loading = "lazy";
+    img.className = "msg-thumb";
+    link.append(img);
+  } else {
+    link.download = name;
+    link.setAttribute("aria-label", t("download", { name }));
+    link.textContent = `${name} (${formatSize(file.size)})`;
+  }
+  return link;
+}
+
 /** A list item for a message (a history item or a `message` frame). */
 export function messageElement(message) {
   const li = document.createElement("li");
@@ -93,7 +143,7 @@ export function messageElement(message) {
     head.className = "msg-head";
     const gone = !message.sender || message.sender.id === null;
     head.append(span("msg-author", gone ? t("deleted_member") : message.sender.nickname));
-    if (message.kind === "whisper") head.append(span("msg-kind", t("whisper")));
+    if (message.kind === "whisper") head.append(span("msg-kind", whisperLabel(message, mine)));
     const time = document.createElement("time");
     if (message.created_at) {
       time.dateTime = message.created_at;
@@ -106,6 +156,12 @@ export function messageElement(message) {
   body.className = "msg-body";
   const videos = renderText(body, message.body);
   li.append(body);
+  if (Array.isArray(message.attachments) && message.attachments.length) {
+    const files = document.createElement("div");
+    files.className = "msg-files";
+    files.append(...message.attachments.map(attachmentElement));
+    li.append(files);
+  }
   if (videos.length && message.kind !== "system") {
     const embeds = document.createElement("div");
     embeds.className = "msg-embeds";

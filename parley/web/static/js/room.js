@@ -1,9 +1,11 @@
 // The room page: history (newest page, then older pages as the reader scrolls up), live
 // messages over /ws with resume after reconnects, sending with pending/ack and safe
 // retries, typing, read markers, presence and membership changes.
-import { api } from "./api.js";
+import { api, csrfToken, refreshSession } from "./api.js";
+import { Calls } from "./call.js";
 import { data, errorText, t } from "./page-data.js";
 import { Members, initInvites } from "./members.js";
+import { setNameLookup } from "./render.js";
 import { ChatSocket } from "./socket.js";
 import { Timeline } from "./timeline.js";
 
@@ -26,6 +28,9 @@ let loadingOlder = false;
 let lastTypingSent = 0;
 let readSent = data.last_read_seq;
 let readTimer = null;
+let whisperTo = null; // {id, nickname} while the composer whispers
+let attachment = null; // the uploaded file waiting to be sent: {id, name, size, ...}
+let uploading = false;
 
 const socket = new ChatSocket({
   onFrame: handleFrame,
@@ -34,6 +39,86 @@ const socket = new ChatSocket({
     subscribed = false;
   },
 });
+const nameOf = (id) => members.nickname(id) || t("someone");
+const calls = new Calls(roomId, socket, nameOf, $("call"));
+setNameLookup((id) => members.nickname(id));
+members.extraActions = (member) => [
+  actionButton(t("whisper_action"), t("whisper_named", { name: member.nickname }), () => setWhisper(member)),
+  actionButton(t("call_action"), t("call_named", { name: member.nickname }), () => calls.start(member.id)),
+];
+
+function actionButton(label, accessibleName, onClick) {
+  const button = document.createElement("button");
+  button.type = "button";
+  button.className = "secondary small";
+  button.textContent = label;
+  button.setAttribute("aria-label", accessibleName);
+  button.addEventListener("click", onClick);
+  return button;
+}
+
+// -- whisper target and attachment (chips above the composer) ------------------------------
+
+function setWhisper(member) {
+  whisperTo = member ? { id: member.id, nickname: member.nickname } : null;
+  const chip = $("whisper-chip");
+  $("whisper-target").hidden = !whisperTo;
+  chip.textContent = whisperTo ? whisperTo.nickname : "";
+  if (whisperTo) chip.setAttribute("aria-label", t("whisper_clear", { name: whisperTo.nickname }));
+  input.focus();
+}
+
+function setAttachment(file) {
+  attachment = file;
+  const chip = $("attachment-chip");
+  $("attachment-row").hidden = !file;
+  chip.textContent = file ? t("attachment_named", { name: file.name }) : "";
+  if (file) chip.setAttribute("aria-label", t("attachment_remove", { name: file.name }));
+  if (!file) $("attach-input").value = "";
+}
+
+async function postFile(file) {
+  const send = () => {
+    const form = new FormData();
+    form.append("file", file, file.name);
+    return fetch("/api/v1/files", {
+      method: "POST",
+      body: form,
+      credentials: "same-origin",
+      headers: { Accept: "application/json", "X-CSRF-Token": csrfToken() },
+    });
+  };
+  let response = await send();
+  if (response.status === 401 && (await refreshSession())) response = await send();
+  if (!response.ok) {
+    let code = "";
+    try {
+      code = (await response.json()).code ?? "";
+    } catch {
+      /* not a problem document */
+    }
+    throw new Error(code);
+  }
+  return response.json();
+}
+
+async function upload() {
+  const file = $("attach-input").files[0];
+  if (!file) return;
+  uploading = true;
+  setAttachment(null);
+  $("upload-status").textContent = t("uploading", { name: file.name });
+  try {
+    setAttachment(await postFile(file));
+    $("upload-status").textContent = "";
+  } catch (error) {
+    const text = error.message ? errorText(error.message) : t("upload_failed");
+    $("upload-status").textContent = text === t("error") ? t("upload_failed") : text;
+    $("attach-input").value = "";
+  } finally {
+    uploading = false;
+  }
+}
 
 function showState(state) {
   const node = $("connection");
@@ -94,21 +179,29 @@ function setHasOlder(more) {
 function transmit(clientMsgId) {
   const waiting = timeline.pending.get(clientMsgId);
   if (waiting && subscribed) {
-    socket.send({ type: "send", room_id: roomId, client_msg_id: clientMsgId, body: waiting.body });
+    const frame = { type: "send", room_id: roomId, client_msg_id: clientMsgId, body: waiting.body };
+    if (waiting.to) frame.to = waiting.to;
+    if (waiting.attachments?.length) frame.attachments = waiting.attachments;
+    socket.send(frame);
   }
 }
 
 function submit() {
-  const body = input.value.trim();
-  if (!body || removed) return;
+  if (removed || uploading) return;
+  const body = input.value.trim() || (attachment ? attachment.name : "");
+  if (!body) return;
   if (body.length > data.max_chars) {
     alertBox(errorText("body_too_long"));
     return;
   }
   alertBox("");
   const clientMsgId = newClientMsgId();
-  timeline.addPending(clientMsgId, body);
+  const extra = {};
+  if (whisperTo) Object.assign(extra, { to: whisperTo.id, to_name: whisperTo.nickname });
+  if (attachment) Object.assign(extra, { attachments: [attachment.id], files: [attachment] });
+  timeline.addPending(clientMsgId, body, extra);
   input.value = "";
+  setAttachment(null);
   lastTypingSent = 0; // the next keystroke starts a new message: say so at once
   transmit(clientMsgId); // if not connected, it goes out after the next `subscribed`
 }
@@ -216,6 +309,9 @@ const handlers = {
   typing(frame) {
     if (frame.room_id === roomId && frame.member_id !== data.me.id) someoneTyping(frame.member_id);
   },
+  call(frame) {
+    calls.handle(frame);
+  },
   presence(frame) {
     members.setOnline(frame.member_id, frame.status === "online");
   },
@@ -257,6 +353,12 @@ input.addEventListener("keydown", (event) => {
   }
 });
 input.addEventListener("input", sendTyping);
+$("whisper-chip").addEventListener("click", () => setWhisper(null));
+$("attachment-chip").addEventListener("click", () => {
+  setAttachment(null);
+  input.focus();
+});
+$("attach-input").addEventListener("change", upload);
 olderButton.addEventListener("click", loadOlder);
 new IntersectionObserver((entries) => {
   if (entries.some((entry) => entry.isIntersecting)) loadOlder();
@@ -269,7 +371,9 @@ initInvites(roomId, $("invite-form"));
 if (matchMedia("(max-width: 47.99rem)").matches) $("people").open = false;
 
 async function start() {
+  const loadingMembers = members.load().catch(() => {});
   try {
+    await loadingMembers; // whispers name their target: know the names first
     await loadLatest();
   } catch {
     /* subscribing replays what the page missed */
@@ -277,7 +381,6 @@ async function start() {
   const divider = timeline.markUnread(data.last_read_seq);
   if (divider) divider.scrollIntoView({ block: "center" });
   else timeline.scrollToBottom();
-  members.load().catch(() => {});
   socket.start();
   input.focus();
 }

@@ -69,10 +69,14 @@ export class Timeline {
     this.newest = Math.max(this.newest, frame.seq);
   }
 
-  addPending(clientMsgId, body) {
+  /** `extra`: `{to, to_name, attachments, files}` of a whisper or a message with files. */
+  addPending(clientMsgId, body, extra = {}) {
     const li = messageElement({
-      kind: "text",
+      kind: extra.to ? "whisper" : "text",
       body,
+      to: extra.to,
+      to_name: extra.to_name,
+      attachments: extra.files,
       client_msg_id: clientMsgId,
       sender: data.me,
       created_at: new Date().toISOString(),
@@ -80,7 +84,7 @@ export class Timeline {
     li.classList.add("pending");
     li.querySelector(".msg-status").textContent = t("sending");
     this.list.append(li);
-    this.pending.set(clientMsgId, { li, body });
+    this.pending.set(clientMsgId, { li, body, to: extra.to, attachments: extra.attachments });
     this.scrollToBottom();
   }
 
