@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -13,7 +14,12 @@ from parley.app import create_app
 from parley.core.config import Settings
 from parley.core.runtime import Runtime
 from parley.models import Base
-from tests.support.services import BACKENDS, create_backend_database, test_settings
+from tests.support.services import (
+    BACKENDS,
+    create_backend_database,
+    drop_created_databases,
+    test_settings,
+)
 
 _created: dict[str, str] = {}
 
@@ -81,3 +87,8 @@ async def client(settings: Settings, runtime: Runtime) -> AsyncIterator[httpx.As
 @pytest.fixture
 def project_root() -> Path:
     return Path(__file__).resolve().parent.parent
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Drop the PostgreSQL/MariaDB databases this run created (names are per process)."""
+    asyncio.run(drop_created_databases())

@@ -14,7 +14,7 @@ from tests.chaos.support import PrivatePostgres, migrated_database
 from tests.scaleout.conftest import SCALEOUT_REDIS_URL, cluster_env, start_processes
 from tests.scaleout.services import Daemon, kafka_broker, redis_daemon
 from tests.support.server import ServerProcess
-from tests.support.services import POSTGRES_ADMIN_URL, port_open, service_missing
+from tests.support.services import POSTGRES_ADMIN_URL, port_open, service_missing, worker_suffix
 
 #: chaos runs with the periodic catch-up on, as a deployment would (faster, to keep tests short)
 CHAOS_ENV = {"PARLEY_CATCHUP_INTERVAL_SECONDS": "1", "PARLEY_BUS_PUBLISH_TIMEOUT_SECONDS": "2"}
@@ -55,7 +55,9 @@ def shared_postgres_url(tmp_path: Path) -> str:
     if not port_open("127.0.0.1", 5432):
         service_missing("PostgreSQL", "nothing listens on 127.0.0.1:5432")
     with ThreadPoolExecutor(1) as pool:
-        return pool.submit(migrated_database, POSTGRES_ADMIN_URL, "parley_chaos").result()
+        # a name of this test process's own: concurrent runs must not recreate each other's
+        name = f"parley_chaos_{worker_suffix()}"
+        return pool.submit(migrated_database, POSTGRES_ADMIN_URL, name).result()
 
 
 class Cluster:

@@ -9,6 +9,7 @@ import asyncio
 import os
 import socket
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy.engine import make_url
@@ -53,23 +54,50 @@ def worker_suffix() -> str:
     return f"{os.environ.get('PYTEST_XDIST_WORKER', 'main')}_{os.getpid()}"
 
 
+#: (admin URL, name) of every server database this test process made, dropped at the end
+CREATED_DATABASES: set[tuple[str, str]] = set()
+
+
+async def _drop_statement(conn: Any, is_mysql: bool, name: str) -> None:
+    if is_mysql:
+        await conn.exec_driver_sql(f"DROP DATABASE IF EXISTS `{name}`")
+    else:
+        await conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 async def _recreate_server_database(admin_url: str, name: str) -> str:
     url = make_url(admin_url)
     is_mysql = url.drivername.startswith("mysql")
     engine = create_async_engine(admin_url, isolation_level="AUTOCOMMIT")
     try:
         async with engine.connect() as conn:
+            await _drop_statement(conn, is_mysql, name)
             if is_mysql:
-                await conn.exec_driver_sql(f"DROP DATABASE IF EXISTS `{name}`")
                 await conn.exec_driver_sql(
                     f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
                 )
             else:
-                await conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
                 await conn.exec_driver_sql(f"CREATE DATABASE \"{name}\" ENCODING 'UTF8'")
     finally:
         await engine.dispose()
+    CREATED_DATABASES.add((admin_url, name))
     return url.set(database=name).render_as_string(hide_password=False)
+
+
+async def drop_created_databases() -> None:
+    """Drop this process's test databases, so repeated runs leave nothing behind."""
+    for admin_url, name in sorted(CREATED_DATABASES):
+        engine = create_async_engine(admin_url, isolation_level="AUTOCOMMIT")
+        try:
+            async with engine.connect() as conn:
+                await _drop_statement(
+                    conn, make_url(admin_url).drivername.startswith("mysql"), name
+                )
+        except Exception as exc:  # a server already gone: nothing to clean up there
+            print(f"could not drop test database {name}: {exc!r}")
+        finally:
+            await engine.dispose()
+    CREATED_DATABASES.clear()
 
 
 def create_backend_database(backend: str, tmp_dir: Path, label: str = "test") -> str:
