@@ -120,8 +120,8 @@ async def room_page(
         "site_admin": principal.is_admin,
         "last_read_seq": access.membership.last_read_seq,
         "max_chars": runtime.settings.message_max_chars,
-        # no STUN/TURN setting exists yet: calls use host candidates (same network) only
-        "ice_servers": [],
+        # STUN/TURN for calls (PARLEY_ICE_SERVERS); empty: host candidates only
+        "ice_servers": [{"urls": url} for url in runtime.settings.ice_servers],
     }
     context = {
         "room": room,

@@ -187,3 +187,36 @@ def test_an_image_attachment_shows_as_a_thumbnail(trio: Trio) -> None:
     expect(link).to_have_attribute("href", re.compile(r"^/api/v1/files/\d+$"))
     for watched in (trio.alice, trio.bob):
         watched.assert_clean()
+
+
+def test_friends_request_accept_and_message(browser: Browser, web_server: WebServer) -> None:
+    from playwright.sync_api import expect
+
+    alice, bob = open_page(browser, web_server), open_page(browser, web_server)
+    alice_name, bob_name = unique("Alice"), unique("Bob")
+    sign_up(alice.page, unique("alice"), alice_name)
+    sign_up(bob.page, unique("bob"), bob_name)
+    try:
+        page = alice.page
+        page.get_by_role("link", name="Friends").click()
+        page.wait_for_url("**/friends")
+        page.get_by_label("Find by nickname").fill(bob_name)
+        page.get_by_role("button", name="Find").click()
+        page.get_by_role("button", name=f"Send a friend request to {bob_name}").click()
+        expect(page.locator("#outgoing-list")).to_contain_text(bob_name)  # after the reload
+
+        bob.page.goto("/friends")
+        bob.page.get_by_role("button", name=f"Accept: {alice_name}").click()
+        expect(bob.page.locator("#friend-list")).to_contain_text(alice_name)
+        bob.page.get_by_role("button", name=f"Message: {alice_name}").click()
+        bob.page.wait_for_url(re.compile(r"/rooms/\d+$"))
+        wait_connected(bob.page)
+        send(bob.page, "hello friend")
+        expect(messages(bob.page, "hello friend")).to_have_count(1)
+        page.reload()
+        expect(page.locator("#friend-list")).to_contain_text(bob_name)
+        for watched in (alice, bob):
+            watched.assert_clean()
+    finally:
+        alice.close()
+        bob.close()

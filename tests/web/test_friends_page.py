@@ -1,4 +1,5 @@
-"""The friends page: login required, every list rendered with nicknames escaped, headers."""
+"""The friends page: login required, every list rendered with nicknames escaped, headers.
+Also the room page's call settings (the ICE servers handed to the page's script)."""
 
 from __future__ import annotations
 
@@ -6,9 +7,26 @@ import json
 import re
 
 import httpx
+import pytest
 
-from tests.web.conftest import PASSWORD, csrf, page_signup
+from parley.core.config import Settings
+from tests.support import services
+from tests.web.conftest import PASSWORD, create_room, csrf, page_signup
 from tests.web.test_pages import _check_headers, _check_no_inline_script
+
+STUN = "stun:stun.example.org:3478"
+
+
+@pytest.fixture
+def settings(db_url: str) -> Settings:
+    return services.test_settings(db_url).model_copy(update={"ice_servers": [STUN]})
+
+
+def _page_data(html: str) -> dict[str, object]:
+    match = re.search(r'<script type="application/json" id="page-data">(.*?)</script>', html, re.S)
+    assert match
+    data: dict[str, object] = json.loads(match.group(1))
+    return data
 
 
 def _hostile(tag: str) -> str:
@@ -16,10 +34,7 @@ def _hostile(tag: str) -> str:
 
 
 async def _me_id(client: httpx.AsyncClient) -> int:
-    html = (await client.get("/")).text
-    match = re.search(r'<script type="application/json" id="page-data">(.*?)</script>', html, re.S)
-    assert match
-    me = json.loads(match.group(1))["me"]
+    me = _page_data((await client.get("/")).text)["me"]
     assert isinstance(me, dict)
     return int(me["id"])
 
@@ -90,3 +105,10 @@ async def test_friends_page_lists_everyone_escaped(client: httpx.AsyncClient) ->
     friends = re.search(r'<ul id="friend-list".*?</ul>', html, re.S)
     assert friends and 'class="dot"' in friends.group(0)  # offline: no socket open
     assert 'href="/friends"' in html and 'aria-current="page"' in html
+
+
+async def test_the_room_page_hands_the_ice_servers_to_calls(client: httpx.AsyncClient) -> None:
+    await page_signup(client)
+    room_id = await create_room(client, "calls")
+    data = _page_data((await client.get(f"/rooms/{room_id}")).text)
+    assert data["ice_servers"] == [{"urls": STUN}]
