@@ -19,7 +19,6 @@ from parley.core.errors import install_error_handlers
 from parley.core.http import BodySizeLimitMiddleware
 from parley.core.logging import AccessLogMiddleware
 from parley.core.runtime import Runtime
-from parley.files.config import load_files_settings
 from parley.files.service import start_files, stop_files
 from parley.files.views import router as files_router
 from parley.notices.views import router as notices_router
@@ -83,7 +82,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
     )
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     install_web(app)
-    upload_limit = load_files_settings().upload_max_bytes + MULTIPART_OVERHEAD
+    upload_limit = settings.upload_max_bytes + MULTIPART_OVERHEAD
     app.add_middleware(
         BodySizeLimitMiddleware,
         default_limit=JSON_BODY_LIMIT,

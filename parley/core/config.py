@@ -22,6 +22,7 @@ from sqlalchemy.exc import ArgumentError
 BusName = Literal["memory", "redis", "kafka"]
 RoleName = Literal["all", "api", "gateway"]
 SUPPORTED_DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg", "mysql+aiomysql")
+MIB = 1024 * 1024
 SECRET_FILE_NAME = "parley.secret"  # noqa: S105 - a file name, not a secret
 
 
@@ -71,6 +72,26 @@ class Settings(BaseSettings):
     #: STUN/TURN URLs handed to browsers for one-to-one calls (`stun:host:3478`, `turn:…`);
     #: empty by default: calls then work between peers that can reach each other directly
     ice_servers: list[Annotated[str, Field(pattern=r"^(stun|stuns|turn|turns):[^\s]{1,200}$")]] = []
+
+    # -- file attachments (parley/files) --------------------------------------------------
+    #: the largest file a member may upload, checked while the upload streams in
+    upload_max_bytes: Annotated[int, Field(ge=1, le=1024 * MIB)] = 10 * MIB
+    #: local storage directory; default: `files/` beside the SQLite database (or data dir)
+    files_dir: Path | None = None
+    files_backend: Literal["local", "s3"] = "local"
+    files_s3_bucket: str | None = None
+    #: e.g. http://127.0.0.1:9000 for MinIO; unset for AWS itself
+    files_s3_endpoint_url: str | None = None
+    files_s3_region: str = "us-east-1"
+    files_s3_access_key_id: str | None = Field(default=None, repr=False)
+    files_s3_secret_access_key: str | None = Field(default=None, repr=False)
+    files_s3_prefix: Annotated[str, Field(pattern=r"^[A-Za-z0-9_./-]{0,100}$")] = ""
+    #: uploads never attached to a message are deleted after this many hours
+    files_orphan_hours: Annotated[float, Field(gt=0, le=24 * 365)] = 24.0
+    #: how often each process collects orphans (0: never; use `parley files gc`)
+    files_gc_interval_seconds: Annotated[float, Field(ge=0, le=7 * 86_400)] = 3600.0
+    #: images with more pixels are refused (decompression bombs)
+    image_max_pixels: Annotated[int, Field(ge=1, le=500_000_000)] = 50_000_000
     member_search_max_limit: Annotated[int, Field(ge=1, le=200)] = 50
     db_pool_size: Annotated[int, Field(ge=1, le=200)] = 10
 
@@ -138,6 +159,8 @@ class Settings(BaseSettings):
                 f"role {self.role} needs a shared bus (PARLEY_BUS=redis or kafka): an api "
                 "process publishes what a gateway process delivers"
             )
+        if self.files_backend == "s3" and not self.files_s3_bucket:
+            raise ValueError("PARLEY_FILES_BACKEND=s3 needs PARLEY_FILES_S3_BUCKET")
         return self
 
     @property
@@ -154,6 +177,11 @@ class Settings(BaseSettings):
             if database and database != ":memory:":
                 return Path(database).expanduser().resolve().parent
         return Path.cwd()
+
+    @property
+    def files_directory(self) -> Path:
+        """Where uploads are kept on local disk (and staged before going to S3)."""
+        return self.files_dir or self.resolved_data_dir / "files"
 
     @cached_property
     def signing_key(self) -> str:

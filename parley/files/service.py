@@ -31,10 +31,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from parley.chat.history import visible_to
 from parley.chat.models import Message
+from parley.core.config import Settings
 from parley.core.database import utcnow
 from parley.core.errors import ParleyError, not_found
 from parley.core.runtime import Runtime
-from parley.files.config import FilesSettings, load_files_settings
 from parley.files.images import Thumbnail, make_thumbnail
 from parley.files.models import FileBlob, MessageAttachment, Upload
 from parley.files.sniff import HEAD_BYTES, IMAGE_TYPES, TextCheck, decide
@@ -129,16 +129,16 @@ def _upsert_blob(dialect: str, values: dict[str, Any]) -> Any:
 class FilesService:
     """The files domain of one process: its settings, storage and collector task."""
 
-    def __init__(self, runtime: Runtime, settings: FilesSettings | None = None) -> None:
+    def __init__(self, runtime: Runtime, settings: Settings | None = None) -> None:
         self.runtime = runtime
-        self.settings = settings or load_files_settings()
+        self.settings = settings or runtime.settings
         self.storage: Storage = self._build_storage()
         self._thumbnails = asyncio.Semaphore(THUMBNAIL_SLOTS)
         self._task: asyncio.Task[None] | None = None
 
     def _build_storage(self) -> Storage:
         cfg = self.settings
-        root = cfg.directory(self.runtime.settings)
+        root = cfg.files_directory
         if cfg.files_backend == "s3":
             assert cfg.files_s3_bucket is not None
             return S3Storage(

@@ -173,3 +173,17 @@ def test_ice_servers_accept_stun_and_turn_urls_only(monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv("PARLEY_ICE_SERVERS", '["javascript:alert(1)"]')
     with pytest.raises(ConfigError, match="ICE_SERVERS"):
         load_settings()
+
+
+def test_file_settings_come_from_the_toml_file_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tmp_path / "parley.toml"
+    config.write_text('upload_max_bytes = 1048576\nfiles_dir = "/srv/parley-files"\n')
+    monkeypatch.setenv("PARLEY_CONFIG", str(config))
+    settings = load_settings()
+    assert settings.upload_max_bytes == 1_048_576
+    assert settings.files_directory == Path("/srv/parley-files")
+    monkeypatch.setenv("PARLEY_FILES_BACKEND", "s3")
+    with pytest.raises(ConfigError, match="FILES_S3_BUCKET"):
+        load_settings()

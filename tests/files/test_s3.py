@@ -13,7 +13,6 @@ import httpx
 import pytest
 
 from parley.core.runtime import Runtime
-from parley.files.config import FilesSettings
 from parley.files.service import FILES_KEY, FilesService
 from tests.files.conftest import png
 from tests.files.support import API, uploaded
@@ -58,15 +57,17 @@ async def s3_files(
     """A files service on a fresh bucket, registered before the app starts."""
     import boto3
 
-    settings = FilesSettings(
-        files_backend="s3",
-        files_dir=tmp_path / "files",
-        files_s3_bucket=BUCKET,
-        files_s3_endpoint_url=s3_endpoint,
-        files_s3_access_key_id="test",
-        files_s3_secret_access_key="test",
-        files_s3_prefix="parley",
-        files_gc_interval_seconds=0,
+    settings = runtime.settings.model_copy(
+        update=dict(
+            files_backend="s3",
+            files_dir=tmp_path / "files",
+            files_s3_bucket=BUCKET,
+            files_s3_endpoint_url=s3_endpoint,
+            files_s3_access_key_id="test",
+            files_s3_secret_access_key="test",
+            files_s3_prefix="parley",
+            files_gc_interval_seconds=0,
+        )
     )
     s3 = boto3.client(
         "s3",
