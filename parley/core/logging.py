@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import sys
 import time
 from datetime import UTC, datetime
@@ -18,8 +19,18 @@ _RESERVED = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {
     "color_message",
 }
 #: loggers whose info lines say nothing an operator needs (alembic lists its plugins on
-#: every migration, and the embedded server migrates on every start)
-_QUIET_LOGGERS = ("alembic.runtime.plugins",)
+#: every migration, and the embedded server migrates on every start); aiosqlite's debug
+#: lines repeat every statement with its parameters (token hashes, message bodies)
+_QUIET_LOGGERS = ("alembic.runtime.plugins", "aiosqlite")
+#: a path followed by a query string: `/ws?ticket=…` (a ticket, or a token a client wrongly
+#: put in the URL). uvicorn's WebSocket lines and websockets' debug lines print the target
+#: as received, so every rendered line is scrubbed, whoever logged it.
+_QUERY = re.compile(r"(/[^\s?\"'<>]*)\?[^\s\"'<>]*")
+
+
+def scrub_queries(text: str) -> str:
+    """Drop the query string of every path in `text` (`/ws?ticket=x` becomes `/ws?…`)."""
+    return _QUERY.sub(r"\1?…", text) if "?" in text else text
 
 
 class JsonFormatter(logging.Formatter):
@@ -30,13 +41,13 @@ class JsonFormatter(logging.Formatter):
             "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname.lower(),
             "logger": record.name,
-            "msg": record.getMessage(),
+            "msg": scrub_queries(record.getMessage()),
         }
         for key, value in record.__dict__.items():
             if key not in _RESERVED and not key.startswith("_"):
-                entry[key] = value
+                entry[key] = scrub_queries(value) if isinstance(value, str) else value
         if record.exc_info:
-            entry["exc"] = self.formatException(record.exc_info)
+            entry["exc"] = scrub_queries(self.formatException(record.exc_info))
         return orjson.dumps(entry, default=str).decode()
 
 
