@@ -7,6 +7,7 @@ stay the embedded default and the fallback while Redis is unreachable.
 from __future__ import annotations
 
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -80,23 +81,56 @@ class MemoryFailureCounter:
 
 
 class TokenBucket:
-    """A per-key token bucket (messages per second with a burst), kept in memory."""
+    """A per-key token bucket (messages per second with a burst), kept in memory.
 
-    def __init__(self, rate: float, burst: float) -> None:
+    A bucket that has refilled is the same as no bucket, so refilled ones are dropped: the
+    buckets are kept least recently used first, and every `take` drops those untouched for
+    `burst / rate` seconds (by then any bucket is full again). The map holds only the keys
+    active in that time, and never more than `max_keys`: past it the least recently used go
+    first, which can only give those keys their burst back early, never refuse anyone.
+    """
+
+    def __init__(self, rate: float, burst: float, max_keys: int = 100_000) -> None:
         self.rate = rate
         self.burst = burst
-        self._state: dict[object, tuple[float, float]] = {}
+        self.max_keys = max_keys
+        #: an untouched bucket is full again after this long, whatever it held
+        self.refill_seconds = burst / rate
+        self._state: OrderedDict[object, tuple[float, float]] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._state)
 
     def take(self, key: object, cost: float = 1.0) -> float:
         """Take tokens; returns 0 when allowed, else the seconds until it would be."""
         now = time.monotonic()
-        tokens, stamp = self._state.get(key, (self.burst, now))
-        tokens = min(self.burst, tokens + (now - stamp) * self.rate)
+        self._prune(now)
+        state = self._state.get(key)
+        tokens = self.burst if state is None else state[0] + (now - state[1]) * self.rate
+        tokens = min(self.burst, tokens)
+        wait = 0.0
         if tokens >= cost:
-            self._state[key] = (tokens - cost, now)
-            return 0.0
+            tokens -= cost
+        else:
+            wait = (cost - tokens) / self.rate
+        if tokens >= self.burst:  # a full bucket need not be kept
+            self._state.pop(key, None)
+            return wait
         self._state[key] = (tokens, now)
-        return (cost - tokens) / self.rate
+        self._state.move_to_end(key)
+        if len(self._state) > self.max_keys:
+            self._state.popitem(last=False)
+        return wait
+
+    def _prune(self, now: float) -> None:
+        """Drop the buckets idle long enough to be full: the oldest first, O(1) each."""
+        state = self._state
+        cutoff = now - self.refill_seconds
+        while state:
+            oldest = next(iter(state))
+            if state[oldest][1] > cutoff:
+                return
+            del state[oldest]
 
 
 class RateLimiter(Protocol):
