@@ -6,7 +6,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-import swagger_ui_bundle
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
@@ -77,7 +76,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
     app.include_router(files_router, prefix=API_PREFIX)
     app.mount(
         "/static/swagger",
-        StaticFiles(directory=swagger_ui_bundle.swagger_ui_path),
+        StaticFiles(directory=ops.SWAGGER_UI_DIR),
         name="swagger",
     )
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
