@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+import os
+import stat
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -80,8 +83,59 @@ def _connect_args(settings: Settings) -> dict[str, Any]:
     return {}
 
 
+#: SQLite's files beside the database: the WAL, its shared-memory index, a rollback journal
+SQLITE_COMPANIONS = ("-wal", "-shm", "-journal")
+log = logging.getLogger(__name__)
+
+
+def _sqlite_file(engine: Engine) -> str | None:
+    """The database file of a SQLite engine, or None (in memory, or a `file:` URI)."""
+    database = engine.url.database
+    if not database or database == ":memory:" or engine.url.query.get("uri"):
+        return None
+    return database
+
+
+def create_private_file(path: str) -> None:
+    """Create `path` empty with mode 0600 unless it exists, whatever the umask.
+
+    SQLite gives the `-wal` and `-shm` files it creates the mode of the database file, so a
+    database that starts 0600 keeps all three owner-only. `O_CREAT` with an explicit mode is
+    atomic and touches no process-wide state (changing the umask would race other threads).
+    """
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    except OSError:
+        return  # e.g. a missing directory: SQLite's own open reports it
+    os.close(fd)
+
+
+def restrict_sqlite_files(path: str) -> None:
+    """Make the database and its companion files owner-only (files from an older version,
+    a restore or a copy may be world-readable; the secret key file gets the same care)."""
+    for name in (path, *(path + suffix for suffix in SQLITE_COMPANIONS)):
+        try:
+            mode = os.stat(name).st_mode
+            if stat.S_ISREG(mode) and mode & 0o077:
+                os.chmod(name, 0o600)
+        except FileNotFoundError:
+            continue
+        except OSError as exc:  # not our file: say so once per connection, keep serving
+            log.warning("cannot make %s owner-only: %s", name, exc.strerror)
+
+
 def _install_sqlite_pragmas(engine: Engine) -> None:
-    """WAL, a busy timeout, foreign keys, and BEGIN IMMEDIATE for write transactions."""
+    """WAL, a busy timeout, foreign keys, and BEGIN IMMEDIATE for write transactions;
+    the database file and its WAL files are created (or tightened to) 0600."""
+    database = _sqlite_file(engine)
+
+    @event.listens_for(engine, "do_connect")
+    def _before_connect(*_args: Any) -> None:
+        if database is not None:  # before SQLite opens it and creates the -wal and -shm
+            create_private_file(database)
+            restrict_sqlite_files(database)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -92,6 +146,8 @@ def _install_sqlite_pragmas(engine: Engine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+        if database is not None:  # the -wal and -shm exist now: one made meanwhile, too
+            restrict_sqlite_files(database)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:

@@ -9,7 +9,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -71,8 +71,12 @@ def start_server(
     env: dict[str, str] | None = None,
     args: list[str] | None = None,
     port: int | None = None,
+    preexec: Callable[[], None] | None = None,
 ) -> ServerProcess:
-    """Start `python -m parley serve` in `workdir` with test-friendly settings."""
+    """Start `python -m parley serve` in `workdir` with test-friendly settings.
+
+    `preexec` runs in the child before the server starts (a umask, a resource limit).
+    """
     port = port or free_port()
     workdir.mkdir(parents=True, exist_ok=True)
     full_env = {
@@ -91,6 +95,7 @@ def start_server(
         env=full_env,
         stdout=log_file,
         stderr=subprocess.STDOUT,
+        preexec_fn=preexec,
     )
     server = ServerProcess(process, port, workdir, log_path)
     try:
