@@ -9,7 +9,8 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from parley import __version__
+from parley import __version__, flows
+from parley.accounts.auth import SECURITY_COMPANIONS
 from parley.accounts.views import router as accounts_router
 from parley.chat.views import router as chat_router
 from parley.core import ops
@@ -17,9 +18,11 @@ from parley.core.config import Settings
 from parley.core.errors import install_error_handlers
 from parley.core.http import BodySizeLimitMiddleware
 from parley.core.logging import AccessLogMiddleware
+from parley.core.openapi import install_openapi
 from parley.core.runtime import Runtime
 from parley.files.service import start_files, stop_files
 from parley.files.views import router as files_router
+from parley.flows.views import router as flows_router
 from parley.notices.views import router as notices_router
 from parley.realtime.gateway import GatewayMiddleware
 from parley.realtime.service import start_realtime, stop_realtime
@@ -37,6 +40,7 @@ MULTIPART_OVERHEAD = 64 * 1024
 
 def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
     """Build the application; the runtime (database, hashing, …) lives for the app's lifespan."""
+    flows.install()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -61,6 +65,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    install_openapi(app, SECURITY_COMPANIONS)
     app.include_router(ops.router)
     if settings.role != "api":  # `--role gateway` (or `all`) serves the WebSocket…
         app.add_middleware(GatewayMiddleware)
@@ -68,6 +73,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
         app.add_middleware(AccessLogMiddleware)
         return app
     app.include_router(accounts_router, prefix=API_PREFIX)
+    app.include_router(flows_router, prefix=API_PREFIX)
     app.include_router(realtime_router, prefix=API_PREFIX)
     app.include_router(chat_router, prefix=API_PREFIX)
     app.include_router(rooms_router, prefix=API_PREFIX)

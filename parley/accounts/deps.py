@@ -1,64 +1,54 @@
-"""Who is calling: a Bearer token, or the browser's session cookie with a CSRF token."""
+"""Who is calling an API route: a Bearer token, or the browser's session cookie with a CSRF
+token (`accounts.auth` holds the one authentication path these dependencies use)."""
 
 from __future__ import annotations
 
-import hmac
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials
 
-from parley.accounts.service import Principal, resolve_principal
+from parley.accounts.auth import (
+    ACCESS_COOKIE,
+    CSRF_COOKIE,
+    CSRF_HEADER,
+    SAFE_METHODS,
+    authenticate,
+    bearer_scheme,
+    check_csrf,
+    csrf_header,
+    pick_credentials,
+    session_cookie,
+)
+from parley.accounts.service import Principal
 from parley.core.deps import RuntimeDep
-from parley.core.errors import ParleyError, forbidden, unauthenticated
-from parley.core.security import InvalidToken, decode_access_token
+from parley.core.errors import ParleyError
 
-ACCESS_COOKIE = "parley_access"
-CSRF_COOKIE = "parley_csrf"
-CSRF_HEADER = "x-csrf-token"
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-
-
-def bearer_token(request: Request) -> str | None:
-    header = request.headers.get("authorization")
-    if header is None:
-        return None
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise unauthenticated("Authorization header must be 'Bearer <token>'", "invalid_token")
-    return token.strip()
+__all__ = [
+    "ACCESS_COOKIE",
+    "CSRF_COOKIE",
+    "CSRF_HEADER",
+    "SAFE_METHODS",
+    "CurrentAdmin",
+    "CurrentMember",
+    "get_admin",
+    "get_principal",
+]
 
 
-def check_csrf(request: Request) -> None:
-    """Double-submit check for cookie-authenticated unsafe requests."""
-    if request.method in SAFE_METHODS:
-        return
-    cookie = request.cookies.get(CSRF_COOKIE, "")
-    sent = request.headers.get(CSRF_HEADER, "")
-    if not cookie or not hmac.compare_digest(cookie.encode(), sent.encode()):
-        raise forbidden("csrf_failed", "missing or wrong CSRF token")
-
-
-async def get_principal(request: Request, runtime: RuntimeDep) -> Principal:
-    """Authenticate on a short read-only session of its own.
-
-    Read-only: a request never holds SQLite's write lock merely for being authenticated (it
-    may wait on the message writer, which needs it). Short: the connection goes back to the
-    pool before the route runs, so a request never holds two connections at once (forty
-    concurrent requests would otherwise exhaust the pool while each waits for its second).
-    """
-    settings = runtime.settings
-    token = bearer_token(request)
-    if token is None:
-        token = request.cookies.get(ACCESS_COOKIE)
-        if token is None:
-            raise unauthenticated()
-        check_csrf(request)
-    try:
-        claims = decode_access_token(settings, token)
-    except InvalidToken:
-        raise unauthenticated("access token is invalid or expired", "invalid_token") from None
-    async with runtime.db.read_sessions() as session:
-        return await resolve_principal(session, claims)
+async def get_principal(
+    request: Request,
+    runtime: RuntimeDep,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Security(bearer_scheme)],
+    cookie: Annotated[str | None, Security(session_cookie)],
+    csrf: Annotated[str | None, Security(csrf_header)],
+) -> Principal:
+    """The member of an API request; the security parameters also document the schemes."""
+    return await authenticate(
+        runtime,
+        pick_credentials(request, bearer, cookie),
+        cookie_guard=lambda: check_csrf(request.method, request.cookies, csrf),
+    )
 
 
 CurrentMember = Annotated[Principal, Depends(get_principal)]

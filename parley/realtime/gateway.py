@@ -10,10 +10,9 @@ from fastapi import WebSocket
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocketDisconnect
 
-from parley.accounts.deps import ACCESS_COOKIE
+from parley.accounts.auth import authenticate, read_credentials
 from parley.accounts.service import Principal, resolve_session
 from parley.core.errors import ParleyError
-from parley.core.security import InvalidToken, decode_access_token
 from parley.realtime import handlers
 from parley.realtime.connection import Connection
 from parley.realtime.service import Realtime, realtime_of
@@ -53,24 +52,25 @@ async def _authenticate(websocket: WebSocket, realtime: Realtime) -> Principal:
         if grant is None:
             raise HandshakeRefused(CLOSE_UNAUTHENTICATED, "ticket is invalid, used or expired")
         return await _principal_of(realtime, grant.member_id, grant.session_id)
-    header = websocket.headers.get("authorization")
-    token: str | None = None
-    if header is not None:
-        scheme, _, value = header.partition(" ")
-        if scheme.lower() != "bearer" or not value.strip():
-            raise HandshakeRefused(CLOSE_UNAUTHENTICATED, "Authorization must be Bearer")
-        token = value.strip()
-    elif (cookie := websocket.cookies.get(ACCESS_COOKIE)) is not None:
+
+    def same_origin_only() -> None:  # a cookie rides along on any site's handshake
         if not _same_origin(websocket, settings.ws_allowed_origins):
             raise HandshakeRefused(CLOSE_FORBIDDEN, "cross-origin WebSocket refused")
-        token = cookie
-    if token is None:
-        raise HandshakeRefused(CLOSE_UNAUTHENTICATED, "authentication required")
+
     try:
-        claims = decode_access_token(settings, token)
-    except InvalidToken:
-        raise HandshakeRefused(CLOSE_UNAUTHENTICATED, "token is invalid or expired") from None
-    return await _principal_of(realtime, claims.member_id, claims.session_id)
+        return await authenticate(
+            realtime.runtime, await read_credentials(websocket), cookie_guard=same_origin_only
+        )
+    except ParleyError as refused:
+        reason = _REASONS.get(refused.code, refused.detail)
+        raise HandshakeRefused(CLOSE_UNAUTHENTICATED, reason) from None
+
+
+_REASONS = {
+    "unauthenticated": "authentication required",
+    "invalid_token": "token is invalid, expired or not Bearer",
+    "session_revoked": "session has ended",
+}
 
 
 async def _principal_of(realtime: Realtime, member_id: int, session_id: str) -> Principal:

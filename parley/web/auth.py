@@ -11,13 +11,12 @@ from __future__ import annotations
 from typing import Annotated
 from urllib.parse import quote, urlsplit
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Security
 
-from parley.accounts.deps import ACCESS_COOKIE
-from parley.accounts.service import Principal, resolve_principal
-from parley.core.deps import ReadSession, SettingsDep
+from parley.accounts.auth import Credentials, authenticate, session_cookie
+from parley.accounts.service import Principal
+from parley.core.deps import RuntimeDep
 from parley.core.errors import ParleyError
-from parley.core.security import InvalidToken, decode_access_token
 from parley.web.cookies import SESSION_HINT_COOKIE
 
 MAX_NEXT_LENGTH = 2000
@@ -68,15 +67,19 @@ def _return_path(request: Request) -> str:
 
 
 async def optional_principal(
-    request: Request, session: ReadSession, settings: SettingsDep
+    request: Request,
+    runtime: RuntimeDep,
+    cookie: Annotated[str | None, Security(session_cookie)],
 ) -> Principal | None:
-    """The member behind the access cookie, None for a visitor; may detour via a refresh."""
+    """The member behind the access cookie, None for a visitor; may detour via a refresh.
+
+    Pages are cookie-only (a proxy's `Authorization: Basic` must not break them); forms check
+    their own CSRF field, so the cookie needs no guard here."""
     principal: Principal | None = None
-    token = request.cookies.get(ACCESS_COOKIE)
-    if token:
+    if cookie:
         try:
-            principal = await resolve_principal(session, decode_access_token(settings, token))
-        except (InvalidToken, ParleyError):
+            principal = await authenticate(runtime, Credentials(cookie, via_cookie=True))
+        except ParleyError:
             principal = None
     if principal is None and request.cookies.get(SESSION_HINT_COOKIE):
         raise PageRedirect(refresh_location(_return_path(request)))

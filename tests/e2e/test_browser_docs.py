@@ -43,6 +43,11 @@ def test_docs_render_the_operations(browser: Browser, web_server: WebServer) -> 
     login.first.locator(".opblock-summary").click()  # an operation opens with its schema
     expect(login.first.locator(".opblock-body")).to_be_visible()
     expect(page.locator(".swagger-ui .info .version").first).to_be_visible()
+    authorize = page.get_by_role("button", name="Authorize").first
+    expect(authorize).to_be_visible()  # the security schemes are declared
+    authorize.click()
+    expect(page.locator(".auth-container", has_text="bearer").first).to_be_visible()
+    expect(page.locator(".auth-container", has_text="session_cookie").first).to_be_visible()
     assert console_errors == [], console_errors
     assert foreign == [], f"/docs loaded something from elsewhere: {foreign}"
     watched.assert_clean()
