@@ -77,7 +77,9 @@ SPECIFIC: list[tuple[str, str, dict[int, str]]] = [
     ("post", r"/rooms/\{room_id\}/invites", {409: "`already_member`, `already_invited`"}),
     ("post", r"/rooms/\{room_id\}/bans", {409: "`already_banned`"}),
     ("post", r"/rooms/\{room_id\}/messages", {429: "`rate_limited`: sending too fast"}),
-    ("post", r"/me/friends(/\{member_id\}/accept)?", {409: "`already_friends`, …"}),
+    ("post", r"/me/friends", {404: "`member_not_found`", 409: "`already_friends`, …"}),
+    ("post", r"/me/friends/\{member_id\}/accept", {409: "`already_friends`"}),
+    ("post", r"/dms", {404: "`member_not_found`", 403: "`blocked`"}),
     ("post", r"/me/blocks/\{member_id\}", {409: "`already_blocked`"}),
     ("post", r"/files", {413: "`file_too_large`", 415: "`unsupported_file_type`"}),
 ]
