@@ -9,6 +9,7 @@ from typing import Any
 import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.routing import iter_route_contexts
 from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
@@ -141,6 +142,31 @@ def _validation_problem(request: Request, exc: RequestValidationError) -> Respon
     )
 
 
+_METHOD_ORDER = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def allowed_methods(scope: Mapping[str, Any]) -> str:
+    """Every method of the request's path, for `Allow` on a 405.
+
+    Starlette answers with the methods of the first route matching the path alone; a path
+    served by several routes (GET, PATCH and DELETE of `/me` are three) needs all of them.
+    The routes are read through FastAPI's `iter_route_contexts`, which sees into included
+    routers (kept lazily as branches since FastAPI 0.160, not flattened).
+    """
+    path = scope["path"]
+    root = scope.get("root_path", "")
+    if root and path.startswith(root + "/"):
+        path = path[len(root) :]
+    methods: set[str] = set()
+    router = getattr(scope.get("app"), "router", None)
+    for context in iter_route_contexts(getattr(router, "routes", [])):
+        regex, route_methods = getattr(context, "path_regex", None), context.methods
+        if route_methods and regex is not None and regex.match(path):
+            methods.update(route_methods)
+    known = [m for m in _METHOD_ORDER if m in methods]
+    return ", ".join(known + sorted(methods - set(_METHOD_ORDER)))
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Make every error, including the framework's own, a problem+json response."""
 
@@ -165,10 +191,13 @@ def install_error_handlers(app: FastAPI) -> None:
         detail = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
         if exc.status_code == 404:
             detail = "no such resource"
-        elif exc.status_code == 405:
+        headers = exc.headers
+        if exc.status_code == 405:
             detail = f"method {request.method} is not allowed here"
+            allow = allowed_methods(request.scope) or (headers or {}).get("Allow", "")
+            headers = {**(headers or {}), "Allow": allow}
         return problem_response(
-            exc.status_code, code, detail, instance=request.url.path, headers=exc.headers
+            exc.status_code, code, detail, instance=request.url.path, headers=headers
         )
 
     @app.exception_handler(Exception)

@@ -17,7 +17,7 @@ from fastapi.responses import RedirectResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
-from parley.core.errors import ParleyError
+from parley.core.errors import ParleyError, allowed_methods
 from parley.web.auth import PageRedirect, here, login_location
 from parley.web.i18n import Translator, request_language
 from parley.web.render import render
@@ -73,7 +73,10 @@ def install_page_errors(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
         if is_page_path(request.url.path):
-            return error_page(request, exc.status_code)
+            response = error_page(request, exc.status_code)
+            if exc.status_code == 405:
+                response.headers["Allow"] = allowed_methods(request.scope)
+            return response
         return await delegate(StarletteHTTPException)(request, exc)
 
     @app.exception_handler(RequestValidationError)
