@@ -51,6 +51,12 @@ class Settings(BaseSettings):
     argon2_time_cost: Annotated[int, Field(ge=1, le=20)] = 3
     argon2_memory_kib: Annotated[int, Field(ge=1024, le=4 * 1024 * 1024)] = 65_536
     argon2_parallelism: Annotated[int, Field(ge=1, le=16)] = 2
+    #: argon2 hashes run at once, each in its own thread with ARGON2_MEMORY_KIB of memory
+    #: (0: one per usable core, at most 8); more wait in a line of PASSWORD_HASH_QUEUE for
+    #: at most PASSWORD_HASH_WAIT_SECONDS, and the rest get 503 `unavailable` + Retry-After
+    password_hash_concurrency: Annotated[int, Field(ge=0, le=256)] = 0
+    password_hash_queue: Annotated[int, Field(ge=0, le=100_000)] = 32
+    password_hash_wait_seconds: Annotated[float, Field(gt=0, le=120)] = 5.0
 
     login_failures_per_account: Annotated[int, Field(ge=1)] = 5
     login_attempts_per_address: Annotated[int, Field(ge=1)] = 30

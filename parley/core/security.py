@@ -1,27 +1,36 @@
-"""Password hashing (argon2id, off the event loop) and token primitives (JWT HS256, opaque)."""
+"""Password hashing (argon2id, off the event loop, bounded) and token primitives (JWT HS256,
+opaque)."""
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
+import math
 import re
 import secrets
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TypeVar
 
 import jwt
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
 
+from parley.core.admission import DEFAULT_LIMIT_CAP, BoundedWorkers, Overloaded, usable_cores
 from parley.core.config import Settings
+from parley.core.errors import ParleyError
 
+T = TypeVar("T")
 JWT_ALGORITHM = "HS256"
 JWT_ISSUER = "parley"
 
 
 class PasswordHasher:
-    """argon2id with configurable cost; every call runs in a worker thread."""
+    """argon2id with configurable cost, in a bounded pool of threads (`parley.core.admission`).
+
+    A hash that finds no turn within the bounds raises a 503 `unavailable` with Retry-After.
+    """
 
     def __init__(self, settings: Settings) -> None:
         self._hash = PasswordHash(
@@ -34,19 +43,39 @@ class PasswordHasher:
             )
         )
         self._dummy_hash: str | None = None
+        limit = settings.password_hash_concurrency or min(usable_cores(), DEFAULT_LIMIT_CAP)
+        self.workers = BoundedWorkers(
+            "argon2",
+            limit,
+            max_waiting=settings.password_hash_queue,
+            max_wait_seconds=settings.password_hash_wait_seconds,
+        )
+
+    async def _run(self, fn: Callable[..., T], *args: object) -> T:
+        try:
+            return await self.workers.run(fn, *args)
+        except Overloaded as exc:
+            seconds = max(1, math.ceil(exc.retry_after))
+            raise ParleyError(
+                503,
+                "unavailable",
+                f"too many sign-ins at once; retry in {seconds} s",
+                headers={"Retry-After": str(seconds)},
+                extra={"retry_after": seconds},
+            ) from None
 
     async def hash(self, password: str) -> str:
-        return await asyncio.to_thread(self._hash.hash, password)
+        return await self._run(self._hash.hash, password)
 
     async def verify(self, password: str, hashed: str) -> tuple[bool, str | None]:
         """(valid, a new hash when the stored one uses outdated parameters)."""
-        return await asyncio.to_thread(self._hash.verify_and_update, password, hashed)
+        return await self._run(self._hash.verify_and_update, password, hashed)
 
     async def burn_time(self, password: str) -> None:
         """Spend a verification's worth of time so an unknown login id is not distinguishable."""
         if self._dummy_hash is None:
             self._dummy_hash = await self.hash(secrets.token_urlsafe(16))
-        await asyncio.to_thread(self._hash.verify, password, self._dummy_hash)
+        await self._run(self._hash.verify, password, self._dummy_hash)
 
 
 @dataclass(frozen=True, slots=True)

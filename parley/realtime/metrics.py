@@ -14,6 +14,7 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from parley.core.admission import WorkersCollector
 from parley.core.runtime import Runtime
 from parley.realtime.bus_remote import RemoteBus
 
@@ -95,5 +96,6 @@ def _counter(name: str, documentation: str, value: float) -> CounterMetricFamily
 def register_metrics(runtime: Runtime, realtime: Realtime) -> CollectorRegistry:
     registry = CollectorRegistry(auto_describe=False)
     registry.register(RealtimeCollector(realtime))
+    registry.register(WorkersCollector(runtime.hasher.workers, "password_hash", "password hashes"))
     runtime.extras[METRICS_KEY] = registry
     return registry
