@@ -9,7 +9,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from parley import __version__
+from parley import __version__, flows
 from parley.accounts.auth import SECURITY_COMPANIONS
 from parley.accounts.views import router as accounts_router
 from parley.chat.views import router as chat_router
@@ -22,6 +22,7 @@ from parley.core.openapi import install_openapi
 from parley.core.runtime import Runtime
 from parley.files.service import start_files, stop_files
 from parley.files.views import router as files_router
+from parley.flows.views import router as flows_router
 from parley.notices.views import router as notices_router
 from parley.realtime.gateway import GatewayMiddleware
 from parley.realtime.service import start_realtime, stop_realtime
@@ -39,6 +40,7 @@ MULTIPART_OVERHEAD = 64 * 1024
 
 def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
     """Build the application; the runtime (database, hashing, …) lives for the app's lifespan."""
+    flows.install()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -71,6 +73,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
         app.add_middleware(AccessLogMiddleware)
         return app
     app.include_router(accounts_router, prefix=API_PREFIX)
+    app.include_router(flows_router, prefix=API_PREFIX)
     app.include_router(realtime_router, prefix=API_PREFIX)
     app.include_router(chat_router, prefix=API_PREFIX)
     app.include_router(rooms_router, prefix=API_PREFIX)

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import getpass
 import os
 import sys
-from collections.abc import Coroutine, Sequence
-from typing import Any, TypeVar
+from collections.abc import Sequence
 
 from pydantic import ValidationError
-from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
-from parley.core.config import ConfigError, Settings, load_settings
+from parley.core.commands import prepare_database, run_database, settings_from_args
+from parley.core.config import ConfigError
 
 
 def _fail(message: str, code: int = 2) -> int:
@@ -21,51 +19,9 @@ def _fail(message: str, code: int = 2) -> int:
     return code
 
 
-def _settings_from(args: argparse.Namespace) -> Settings:
-    if getattr(args, "config", None):
-        os.environ["PARLEY_CONFIG"] = args.config
-    overrides = {
-        key: value
-        for key in ("host", "port", "role")
-        if (value := getattr(args, key, None)) is not None
-    }
-    return load_settings(**overrides)
-
-
-T = TypeVar("T")
-
-
-def _run_database(work: Coroutine[Any, Any, T]) -> T:
-    """Run database work; an unreachable or refusing database is a message, not a traceback."""
-    try:
-        return asyncio.run(work)
-    except OSError as exc:  # connection refused, unknown host, timeout
-        raise ConfigError(f"cannot reach the database: {exc}") from None
-    except DBAPIError as exc:  # the server answered no: unknown database, bad password, …
-        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
-        raise ConfigError(f"the database refused: {reason}") from None
-    except SQLAlchemyError as exc:
-        raise ConfigError(f"database error: {type(exc).__name__}: {exc}") from None
-
-
-async def _prepare_database(settings: Settings) -> None:
-    """Migrate the embedded SQLite database; insist that a server database is migrated."""
-    from parley.core.database import create_engine
-    from parley.core.migrate import schema_is_current, upgrade_database
-
-    engine = create_engine(settings)
-    try:
-        if settings.is_sqlite:
-            settings.resolved_data_dir.mkdir(parents=True, exist_ok=True)
-            await upgrade_database(engine)
-            return
-        current, now, head = await schema_is_current(engine)
-        if not current:
-            raise ConfigError(
-                f"the database schema is at {now or 'nothing'}, not {head}: run `parley migrate`"
-            )
-    finally:
-        await engine.dispose()
+_settings_from = settings_from_args
+_run_database = run_database
+_prepare_database = prepare_database
 
 
 def command_serve(args: argparse.Namespace) -> int:
@@ -75,9 +31,11 @@ def command_serve(args: argparse.Namespace) -> int:
 
     from parley.app import create_app
     from parley.core.logging import configure_logging
+    from parley.core.serving import deadline_protocol, raise_open_file_limit
     from parley.realtime.wire import FastWebSocketProtocol
 
     configure_logging(settings.log_level)
+    raise_open_file_limit()
     _ = settings.signing_key  # create the key file now, not on the first request
     _run_database(_prepare_database(settings))
     config = uvicorn.Config(
@@ -89,6 +47,7 @@ def command_serve(args: argparse.Namespace) -> int:
         proxy_headers=False,
         timeout_graceful_shutdown=int(settings.shutdown_grace_seconds),
         server_header=False,
+        http=deadline_protocol(settings.request_header_timeout_seconds),
         ws=FastWebSocketProtocol,
         ws_max_size=settings.ws_max_frame_bytes,
         ws_per_message_deflate=False,
@@ -204,6 +163,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from parley import flows
+
+    flows.install()
     try:
         result: int = args.handler(args)
     except ConfigError as exc:

@@ -14,6 +14,7 @@ from parley.accounts.models import AuthSession, Member, RefreshToken
 from parley.accounts.schemas import MemberOut, TokenPair
 from parley.core.database import utcnow
 from parley.core.errors import ParleyError, conflict, rate_limited, unauthenticated
+from parley.core.events import emit
 from parley.core.runtime import Runtime
 from parley.core.security import (
     AccessClaims,
@@ -22,7 +23,6 @@ from parley.core.security import (
     new_opaque_token,
 )
 from parley.core.text import contains_pattern, search_key
-from parley.rooms.service import leave_all_rooms
 
 INVALID_CREDENTIALS = "invalid_credentials"
 
@@ -137,14 +137,35 @@ async def _revoke_sessions(
     only: str | None = None,
     keep: str | None = None,
 ) -> None:
-    statement = update(AuthSession).where(
+    """Revoke sessions and close their open sockets (on every process) once this commits."""
+    live = select(AuthSession.id).where(
         AuthSession.member_id == member_id, AuthSession.revoked_at.is_(None)
     )
     if only is not None:
-        statement = statement.where(AuthSession.id == only)
+        live = live.where(AuthSession.id == only)
     if keep is not None:
-        statement = statement.where(AuthSession.id != keep)
-    await session.execute(statement.values(revoked_at=utcnow(), revoke_reason=reason))
+        live = live.where(AuthSession.id != keep)
+    ended = list(await session.scalars(live))
+    if not ended:
+        return
+    await session.execute(
+        update(AuthSession)
+        .where(AuthSession.id.in_(ended))
+        .values(revoked_at=utcnow(), revoke_reason=reason)
+    )
+    end_sessions(session, member_id, ended, reason)
+
+
+def end_sessions(
+    session: AsyncSession, member_id: int, session_ids: list[str] | None, reason: str
+) -> None:
+    """Emit the end of login sessions (all of the member's when `session_ids` is None):
+    their WebSocket connections get a `session_ended` frame and close with 4001."""
+    frame = {"type": "session_ended", "reason": reason}
+    if session_ids is None:
+        emit(session, frame, audience=[member_id], end_member=True)
+    else:
+        emit(session, frame, audience=[member_id], end_sessions=session_ids)
 
 
 async def rotate_refresh_token(session: AsyncSession, runtime: Runtime, token: str) -> TokenPair:
@@ -192,11 +213,11 @@ async def logout(session: AsyncSession, token: str) -> None:
         select(RefreshToken.session_id).where(RefreshToken.token_hash == digest_token(token))
     )
     if auth_session_id is not None:
-        await session.execute(
-            update(AuthSession)
-            .where(AuthSession.id == auth_session_id, AuthSession.revoked_at.is_(None))
-            .values(revoked_at=utcnow(), revoke_reason="logout")
+        member_id = await session.scalar(
+            select(AuthSession.member_id).where(AuthSession.id == auth_session_id)
         )
+        if member_id is not None:
+            await _revoke_sessions(session, member_id, "logout", only=auth_session_id)
     await session.commit()
 
 
@@ -263,23 +284,27 @@ async def change_password(
     await session.commit()
 
 
-async def change_nickname(session: AsyncSession, principal: Principal, nickname: str) -> Member:
+async def set_nickname(session: AsyncSession, principal: Principal, nickname: str) -> Member:
+    """Change the nickname in the caller's transaction (the flow announces it and commits)."""
     member = await load_member(session, principal)
     member.nickname = nickname
     member.nickname_key = nickname_key(nickname)
-    await session.commit()
+    await session.flush()
     return member
 
 
-async def withdraw(
+async def check_password(
     session: AsyncSession, runtime: Runtime, principal: Principal, password: str
 ) -> None:
-    """Delete the account: it leaves every room first (ownership passes on, empty rooms go);
-    its messages stay, shown as from a deleted member."""
+    """`wrong_password` unless `password` is the member's (hashing off the event loop)."""
     await _check_password(runtime, await load_member(session, principal), password)
-    await leave_all_rooms(session, principal.id)
-    await session.execute(delete(Member).where(Member.id == principal.id))
-    await session.commit()
+
+
+async def delete_member(session: AsyncSession, member_id: int) -> None:
+    """Delete the account row in the caller's transaction and end every session it had;
+    its messages stay, shown as from a deleted member."""
+    end_sessions(session, member_id, None, "withdrawn")
+    await session.execute(delete(Member).where(Member.id == member_id))
 
 
 async def search_members(

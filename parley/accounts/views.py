@@ -12,13 +12,11 @@ from parley.accounts.schemas import (
     LoginRequest,
     MemberOut,
     MemberSummary,
-    NicknameChange,
     NicknameQuery,
     PasswordChange,
     RefreshRequest,
     SignupRequest,
     TokenPair,
-    WithdrawRequest,
 )
 from parley.core.deps import ClientAddress, DbSession, PageQuery, ReadSession, RuntimeDep
 from parley.core.http import ParleyRoute
@@ -65,25 +63,6 @@ async def logout(body: RefreshRequest, session: DbSession) -> Response:
 @router.get("/me", tags=["me"])
 async def read_me(principal: CurrentMember) -> MemberOut:
     return MemberOut.model_validate(principal.member)
-
-
-@router.patch("/me", tags=["me"])
-async def update_me(
-    body: NicknameChange, principal: CurrentMember, session: DbSession
-) -> MemberOut:
-    """Change the nickname; others see it on every message, old and new."""
-    return MemberOut.model_validate(
-        await service.change_nickname(session, principal, body.nickname)
-    )
-
-
-@router.delete("/me", status_code=status.HTTP_204_NO_CONTENT, tags=["me"])
-async def withdraw(
-    body: WithdrawRequest, principal: CurrentMember, session: DbSession, runtime: RuntimeDep
-) -> Response:
-    """Delete the account (password required). Messages remain as from a deleted member."""
-    await service.withdraw(session, runtime, principal, body.password)
-    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.post("/me/password", status_code=status.HTTP_204_NO_CONTENT, tags=["me"])

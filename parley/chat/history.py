@@ -9,11 +9,13 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
-from parley.accounts.models import Member
+from parley.accounts.api import directory
 from parley.chat.frames import message_payload
+from parley.chat.hooks import hooks
 from parley.chat.models import Message
-from parley.files.attachments import attachments_of
+from parley.rooms.api import room_ids_of
 
 
 def visible_to(member_id: int | None) -> ColumnElement[bool]:
@@ -23,6 +25,22 @@ def visible_to(member_id: int | None) -> ColumnElement[bool]:
         Message.kind != "whisper",
         Message.sender_id == member_id,
         Message.to_member_id == member_id,
+    )
+
+
+def message_visible_to(
+    message_id: ColumnElement[int] | InstrumentedAttribute[int], member_id: int
+) -> ColumnElement[bool]:
+    """Whether the member may see the message `message_id` now: it is in one of their rooms
+    and, if a whisper, to or from them (a correlated probe by primary key)."""
+    return (
+        select(Message.id)
+        .where(
+            Message.id == message_id,
+            Message.room_id.in_(room_ids_of(member_id)),
+            visible_to(member_id),
+        )
+        .exists()
     )
 
 
@@ -42,8 +60,8 @@ async def read_messages(
     `viewer_id=None` reads every message (the hub, which filters by audience itself).
     """
     statement = (
-        select(Message, Member.nickname)
-        .outerjoin(Member, Member.id == Message.sender_id)
+        select(Message, directory.c.nickname)
+        .outerjoin(directory, directory.c.id == Message.sender_id)
         .where(Message.room_id == room_id)
     )
     if viewer_id is not None:
@@ -56,7 +74,7 @@ async def read_messages(
         statement = statement.where(Message.seq <= up_to_seq)
     order = Message.seq.desc() if newest_first else Message.seq.asc()
     rows = (await session.execute(statement.order_by(order).limit(limit))).all()
-    files = await attachments_of(session, [message.id for message, _ in rows])
+    files = await hooks.attachments_of(session, [message.id for message, _ in rows])
     payloads = [message_payload(m, nickname, files.get(m.id)) for m, nickname in rows]
     if newest_first:
         payloads.reverse()

@@ -1,7 +1,7 @@
-"""Message rules: per-room sequence numbers, system messages, read markers.
+"""Message rules: system messages and read markers.
 
-The room row is the seq counter (`rooms.last_seq`): bumping it takes the row's write lock, which
-is what makes seqs gap-free and committed in order, so chat updates that one column directly.
+The per-room seq counter belongs to the rooms domain (`rooms.api.allocate_seqs`): bumping it
+takes the room row's write lock, which is what makes seqs gap-free and committed in order.
 """
 
 from __future__ import annotations
@@ -9,30 +9,13 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from parley.chat.frames import message_payload
 from parley.chat.models import Message
 from parley.core.database import utcnow
-from parley.core.outbox import enqueue_event
-from parley.rooms.access import advance_read_marker
-from parley.rooms.models import Room
-
-
-async def allocate_seqs(session: AsyncSession, room_id: int, count: int = 1) -> int:
-    """Reserve `count` consecutive seqs in the room; returns the first.
-
-    The UPDATE takes the room row's write lock, so concurrent writers to one room queue up
-    and every seq is used exactly once, in commit order.
-    """
-    await session.execute(
-        update(Room).where(Room.id == room_id).values(last_seq=Room.last_seq + count)
-    )
-    last = await session.scalar(select(Room.last_seq).where(Room.id == room_id))
-    if last is None:
-        raise LookupError(f"room {room_id} does not exist")
-    return int(last) - count + 1
+from parley.core.events import emit, emit_event, message_event
+from parley.rooms.api import advance_read_marker, allocate_seqs
 
 
 async def add_system_message(
@@ -40,8 +23,8 @@ async def add_system_message(
 ) -> Message:
     """Record a membership change in the room's history, in the caller's transaction.
 
-    The `message` frame goes to the outbox in the same transaction, so it is delivered live
-    exactly when the change commits.
+    The `message` event goes to the outbox in the same transaction, so it is delivered live
+    exactly when the change commits; a removal's message carries the eviction.
     """
     seq = await allocate_seqs(session, room_id)
     message = Message(
@@ -55,13 +38,21 @@ async def add_system_message(
     )
     session.add(message)
     await session.flush()
-    enqueue_event(session, room_id, {"type": "message", **message_payload(message, None)})
+    emit_event(session, message_event({"type": "message", **message_payload(message, None)}))
     return message
 
 
 async def mark_read(session: AsyncSession, room_id: int, member_id: int, seq: int) -> int | None:
     """Move the member's read marker forward (never back, never past the room's last seq).
 
-    Returns the marker now stored, or None when the member is not in the room.
+    Returns the marker now stored, or None when the member is not in the room. Only a marker
+    that moved is announced (a `read` event to the room): a repeated or stale one is not.
     """
-    return await advance_read_marker(session, room_id, member_id, seq)
+    result = await advance_read_marker(session, room_id, member_id, seq)
+    if result is None:
+        return None
+    marker, moved = result
+    if moved:
+        frame = {"type": "read", "room_id": room_id, "member_id": member_id, "seq": marker}
+        emit(session, frame, room_id=room_id)
+    return marker

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import BigInteger, func, literal_column, or_, select, union_all
+from sqlalchemy import BigInteger, func, literal, literal_column, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from parley.accounts.models import Member
+from parley.accounts.api import directory
 from parley.chat.frames import message_payload
 from parley.chat.history import visible_to
 from parley.chat.models import Message
@@ -27,22 +27,24 @@ async def latest_visible(
     """The newest message of each room that the member may see, body cut for a preview."""
     if not room_ids:
         return {}
-    from parley.rooms.models import Room  # the rooms table drives the correlated probe
-
+    # the room ids as a derived table drive one correlated probe per room (index on seq)
+    wanted = union_all(
+        *(select(literal(int(r), BigInteger).label("room_id")) for r in sorted(set(room_ids)))
+    ).subquery("wanted")
     newest = (
         select(Message.id)
-        .where(Message.room_id == Room.id, visible_to(member_id))
+        .where(Message.room_id == wanted.c.room_id, visible_to(member_id))
         .order_by(Message.seq.desc())
         .limit(1)
-        .correlate(Room)
+        .correlate(wanted)
         .scalar_subquery()
     )
-    ids = [i for i in await session.scalars(select(newest).where(Room.id.in_(room_ids))) if i]
+    ids = [i for i in await session.scalars(select(newest).select_from(wanted)) if i]
     if not ids:
         return {}
     rows = await session.execute(
-        select(Message, Member.nickname)
-        .outerjoin(Member, Member.id == Message.sender_id)
+        select(Message, directory.c.nickname)
+        .outerjoin(directory, directory.c.id == Message.sender_id)
         .where(Message.id.in_(ids))
     )
     previews = {}

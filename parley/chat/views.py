@@ -6,8 +6,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from parley.accounts.deps import CurrentMember
+from parley.accounts.api import CurrentMember
 from parley.chat import service
+from parley.chat.attachment_ids import InvalidAttachments, parse_attachment_ids
 from parley.chat.history import read_messages
 from parley.chat.schemas import AckOut, MessagePage, ReadMarker, ReadOut, SendMessage
 from parley.chat.writer import SendRejected
@@ -15,9 +16,7 @@ from parley.core.database import MAX_BIGINT
 from parley.core.deps import DbSession, IdPath, ReadSession, RuntimeDep
 from parley.core.errors import ParleyError, not_found, rate_limited
 from parley.core.http import ParleyRoute
-from parley.files.attachments import InvalidAttachments, parse_attachment_ids
-from parley.realtime.service import realtime_of
-from parley.rooms.access import get_membership, get_room
+from parley.rooms.api import get_membership, get_room
 
 router = APIRouter(route_class=ParleyRoute, tags=["messages"])
 SeqQuery = Annotated[int | None, Query(ge=0, le=MAX_BIGINT)]
@@ -79,20 +78,20 @@ async def send_message(
     room_id: IdPath, body: SendMessage, principal: CurrentMember, runtime: RuntimeDep
 ) -> AckOut:
     """Send as the caller (bots): the WebSocket rules, the same ack, the same delivery."""
-    realtime = realtime_of(runtime)
+    realtime = runtime.require_messaging()
     try:
         attachments = parse_attachment_ids(body.attachments)
     except InvalidAttachments as exc:
         raise ParleyError(422, exc.code, exc.detail) from None
     try:
-        client_msg_id, text = realtime.validate_send(body.client_msg_id, body.body)
+        text = realtime.check_body(body.body)
         await realtime.check_send_rate(principal.id)
         ack = await realtime.submit(
-            principal.id, room_id, client_msg_id, text, body.to, attachments
+            principal.id, room_id, body.client_msg_id, text, body.to, attachments
         )
     except SendRejected as exc:
         if exc.code == "rate_limited":
-            raise rate_limited(1.0 / realtime.settings.send_rate) from None
+            raise rate_limited(realtime.retry_after_seconds) from None
         raise ParleyError(_REJECTION_STATUS.get(exc.code, 422), exc.code, exc.detail) from None
     return AckOut(client_msg_id=ack.client_msg_id, room_id=ack.room_id, seq=ack.seq, id=ack.id)
 
@@ -109,6 +108,5 @@ async def mark_read(
     marked = await service.mark_read(session, room_id, principal.id, body.seq)
     if marked is None:
         raise not_found("room", "room_not_found")
-    await session.commit()
-    realtime_of(runtime).read_marker(principal.id, room_id, marked)
+    await session.commit()  # the `read` event (if the marker moved) goes out with it
     return ReadOut(room_id=room_id, seq=marked)

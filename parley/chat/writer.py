@@ -17,17 +17,15 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import insert, select, tuple_, update
+from sqlalchemy import insert, select, tuple_
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from parley.chat.frames import build_payload
+from parley.chat.hooks import hooks
 from parley.chat.models import Message
 from parley.core.database import Database, utcnow
-from parley.files import attachments as files
-from parley.rooms.access import nicknames_of_members
-from parley.rooms.models import Room
-from parley.social.service import blocked_sends
+from parley.rooms.api import bump_seqs, nicknames_of_members
 
 log = logging.getLogger("parley.chat.writer")
 
@@ -114,8 +112,8 @@ def store_batch(conn: Connection, sends: list[Send]) -> BatchResult:
     pairs = {(s.room_id, s.sender_id) for s in fresh}
     pairs |= {(s.room_id, s.to) for s in fresh if s.to is not None}
     members = nicknames_of_members(conn, pairs)
-    blocked = blocked_sends(conn, [(s.room_id, s.sender_id, s.to) for s in fresh])
-    uploads = files.uploads_of(conn, [i for s in fresh for i in s.attachments])
+    blocked = hooks.blocked_sends(conn, [(s.room_id, s.sender_id, s.to) for s in fresh])
+    uploads = hooks.uploads_of(conn, [i for s in fresh for i in s.attachments])
     accepted: list[Send] = []
     for send in fresh:
         if (send.room_id, send.sender_id) not in members:
@@ -137,13 +135,7 @@ def store_batch(conn: Connection, sends: list[Send]) -> BatchResult:
     per_room: dict[int, list[Send]] = defaultdict(list)
     for send in accepted:
         per_room[send.room_id].append(send)
-    for room_id, room_sends in per_room.items():
-        conn.execute(
-            update(Room).where(Room.id == room_id).values(last_seq=Room.last_seq + len(room_sends))
-        )
-    last_seqs = dict(
-        conn.execute(select(Room.id, Room.last_seq).where(Room.id.in_(per_room))).all()
-    )
+    last_seqs = bump_seqs(conn, {room_id: len(sends) for room_id, sends in per_room.items()})
     now = utcnow()
     rows: list[dict[str, Any]] = []
     sent: list[Send] = []
@@ -189,17 +181,24 @@ def store_batch(conn: Connection, sends: list[Send]) -> BatchResult:
                 ),
             }
         )
-    files.link(conn, [(f["id"], s.attachments) for f, s in zip(frames, sent, strict=True)])
+    hooks.link_attachments(
+        conn, [(f["id"], s.attachments) for f, s in zip(frames, sent, strict=True)]
+    )
     frames.sort(key=lambda f: (f["room_id"], f["seq"]))
     return BatchResult(outcomes, frames)
 
 
 class MessageWriter:
-    def __init__(self, db: Database, publish: Publish, max_batch: int = 512) -> None:
+    """Group commits of sends. The queue is bounded (`queue_max`): a send that finds it full
+    is refused at once with `unavailable`, so a flood cannot grow memory without end."""
+
+    def __init__(
+        self, db: Database, publish: Publish, max_batch: int = 512, queue_max: int = 20_000
+    ) -> None:
         self._db = db
         self._publish = publish
         self._max_batch = max_batch
-        self._queue: asyncio.Queue[SendRequest] = asyncio.Queue()
+        self._queue: asyncio.Queue[SendRequest] = asyncio.Queue(maxsize=queue_max)
         self._task: asyncio.Task[None] | None = None
         self.batches = 0
         self.written = 0
@@ -216,7 +215,10 @@ class MessageWriter:
 
     def submit(self, send: Send) -> asyncio.Future[Ack]:
         request = SendRequest(send)
-        self._queue.put_nowait(request)
+        try:
+            self._queue.put_nowait(request)
+        except asyncio.QueueFull:
+            raise SendRejected("unavailable", "too many messages are waiting; retry") from None
         return request.future
 
     async def _run(self) -> None:

@@ -71,10 +71,24 @@ class Settings(BaseSettings):
     ws_ticket_ttl_seconds: Annotated[int, Field(ge=1, le=3600)] = 30
     ws_allowed_origins: list[str] = []
     ws_max_pending_sends: Annotated[int, Field(ge=1, le=100_000)] = 256
+    #: sends waiting for the message writer; past it a send is refused `unavailable`
+    writer_queue_max: Annotated[int, Field(ge=1, le=10_000_000)] = 20_000
     resume_max_messages: Annotated[int, Field(ge=1, le=100_000)] = 500
     presence_grace_seconds: Annotated[float, Field(ge=0, le=3600)] = 10.0
     typing_interval_seconds: Annotated[float, Field(ge=0, le=60)] = 2.0
+    #: per-member budgets of `call` frames (trickle ICE sends a burst of candidates) and of
+    #: `read` frames; past them a frame is refused with `rate_limited`
+    call_rate: Annotated[float, Field(gt=0, le=100_000)] = 20.0
+    call_burst: Annotated[float, Field(ge=1, le=1_000_000)] = 100.0
+    read_rate: Annotated[float, Field(gt=0, le=100_000)] = 10.0
+    read_burst: Annotated[float, Field(ge=1, le=1_000_000)] = 50.0
+    #: per-connection budget of every frame other than `send` (which has its own limit)
+    ws_frame_rate: Annotated[float, Field(gt=0, le=1_000_000)] = 100.0
+    ws_frame_burst: Annotated[float, Field(ge=1, le=10_000_000)] = 1000.0
     shutdown_grace_seconds: Annotated[float, Field(ge=0, le=600)] = 10.0
+    #: a connection must deliver a request's line and headers within this (and keep a body
+    #: coming at least this often), or it is closed: stalled sockets would exhaust the fds
+    request_header_timeout_seconds: Annotated[float, Field(gt=0, le=3600)] = 10.0
     #: STUN/TURN URLs handed to browsers for one-to-one calls (`stun:host:3478`, `turn:…`);
     #: empty by default: calls then work between peers that can reach each other directly
     ice_servers: list[Annotated[str, Field(pattern=r"^(stun|stuns|turn|turns):[^\s]{1,200}$")]] = []
@@ -98,6 +112,8 @@ class Settings(BaseSettings):
     files_gc_interval_seconds: Annotated[float, Field(ge=0, le=7 * 86_400)] = 3600.0
     #: images with more pixels are refused (decompression bombs)
     image_max_pixels: Annotated[int, Field(ge=1, le=500_000_000)] = 50_000_000
+    #: thumbnails decoded at once per process (a pool of this many threads)
+    image_decode_concurrency: Annotated[int, Field(ge=1, le=64)] = 2
     member_search_max_limit: Annotated[int, Field(ge=1, le=200)] = 50
     db_pool_size: Annotated[int, Field(ge=1, le=200)] = 10
 

@@ -65,7 +65,7 @@ async def healthz() -> dict[str, str]:
 async def readyz(runtime: RuntimeDep) -> JSONResponse:
     """Readiness: every dependency the process needs answers (the database, and more later)."""
     checks: dict[str, ReadinessCheck] = {"database": runtime.db.ping}
-    checks.update(runtime.extras.get("readiness", {}))
+    checks.update(runtime.readiness)
     results: dict[str, str] = {}
     for name, check in checks.items():
         try:
@@ -85,7 +85,7 @@ async def readyz(runtime: RuntimeDep) -> JSONResponse:
 async def metrics(runtime: RuntimeDep) -> Response:
     """Prometheus text format: connections, messages written, batches, deliveries, bus
     publications and errors, relay lag (parley/realtime/metrics.py)."""
-    registry = runtime.extras.get("metrics")
+    registry = runtime.metrics
     body = generate_latest(registry) if registry is not None else b""
     return Response(body, media_type=CONTENT_TYPE_LATEST)
 

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from prometheus_client import CollectorRegistry
 
 from parley.core.config import Settings
 from parley.core.database import Database, create_engine
+from parley.core.ports import MessagingPort, ReadinessCheck
 from parley.core.ratelimit import FailureCounter, MemoryFailureCounter
 from parley.core.security import PasswordHasher
 
@@ -20,8 +23,14 @@ class Runtime:
     db: Database
     hasher: PasswordHasher
     login_failures: FailureCounter
-    #: components added by later layers (bus, presence, gateway), keyed by name
-    extras: dict[str, Any] = field(default_factory=dict)
+    #: the real-time service once started (None in a process or test without one)
+    messaging: MessagingPort | None = None
+    #: readiness probes added by later layers (bus, shared state), by name, for /readyz
+    readiness: dict[str, ReadinessCheck] = field(default_factory=dict)
+    #: the Prometheus registry of /metrics, once the real-time service registered it
+    metrics: CollectorRegistry | None = None
+    #: the files service (`parley.files.service.FilesService`), registered when the app starts
+    files: object | None = None
     #: shared state across processes (PARLEY_REDIS_URL); None in the embedded mode
     redis: Redis | None = None
 
@@ -41,6 +50,12 @@ class Runtime:
             login_failures=login_failures,
             redis=redis,
         )
+
+    def require_messaging(self) -> MessagingPort:
+        """The real-time service, or a clear error where a caller needs it and none runs."""
+        if self.messaging is None:
+            raise RuntimeError("the real-time service is not running in this process")
+        return self.messaging
 
     async def close(self) -> None:
         if self.redis is not None:

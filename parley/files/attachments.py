@@ -14,39 +14,17 @@ from sqlalchemy import insert, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from parley.core.database import MAX_BIGINT
+from parley.chat.api import InvalidAttachments, UploadInfo, parse_attachment_ids
 from parley.files.models import FileBlob, MessageAttachment, Upload
 
-MAX_ATTACHMENTS = 10
-
-#: upload id -> (owner id, the attachment as messages show it)
-UploadInfo = dict[int, tuple[int | None, dict[str, Any]]]
-
-
-class InvalidAttachments(ValueError):
-    """The `attachments` field of a send is malformed; `code` is the protocol's error code."""
-
-    def __init__(self, code: str, detail: str) -> None:
-        super().__init__(detail)
-        self.code = code
-        self.detail = detail
-
-
-def parse_attachment_ids(value: object) -> tuple[int, ...]:
-    """File ids from a send (WebSocket frame or HTTP body): a list of at most
-    `MAX_ATTACHMENTS` positive integers; repeats are dropped, the order is kept."""
-    if value is None:
-        return ()
-    if not isinstance(value, list):
-        raise InvalidAttachments("invalid_field", "attachments must be a list of file ids")
-    if len(value) > MAX_ATTACHMENTS:
-        raise InvalidAttachments(
-            "too_many_attachments", f"a message carries at most {MAX_ATTACHMENTS} files"
-        )
-    for item in value:
-        if type(item) is not int or not 1 <= item <= MAX_BIGINT:
-            raise InvalidAttachments("invalid_field", "attachments must be positive integers")
-    return tuple(dict.fromkeys(value))
+__all__ = [
+    "InvalidAttachments",
+    "UploadInfo",
+    "attachments_of",
+    "link",
+    "parse_attachment_ids",
+    "uploads_of",
+]
 
 
 #: the columns an attachment is shown with, for Core reads (writer) and ORM sessions alike

@@ -22,15 +22,15 @@ def add_files_parser(commands: Any) -> None:
 
 
 def command_files_gc(args: argparse.Namespace) -> int:
-    from parley.cli import _prepare_database, _run_database, _settings_from
+    from parley.core.commands import prepare_database, run_database, settings_from_args
     from parley.core.runtime import Runtime
     from parley.files.service import FilesService
 
-    settings = _settings_from(args)
+    settings = settings_from_args(args)
     hours = args.older_than_hours
 
     async def run() -> tuple[int, int]:
-        await _prepare_database(settings)
+        await prepare_database(settings)
         runtime = Runtime.build(settings)
         try:
             service = FilesService(runtime)
@@ -39,6 +39,6 @@ def command_files_gc(args: argparse.Namespace) -> int:
         finally:
             await runtime.close()
 
-    uploads, blobs = _run_database(run())
+    uploads, blobs = run_database(run())
     print(f"deleted {uploads} orphaned upload(s) and {blobs} unused blob(s)")
     return 0

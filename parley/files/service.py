@@ -19,6 +19,7 @@ import logging
 import os
 import tempfile
 import unicodedata
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -29,8 +30,7 @@ from sqlalchemy.dialects import mysql, postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from parley.chat.history import visible_to
-from parley.chat.models import Message
+from parley.chat.api import message_visible_to
 from parley.core.config import Settings
 from parley.core.database import utcnow
 from parley.core.errors import ParleyError, not_found
@@ -39,14 +39,10 @@ from parley.files.images import Thumbnail, make_thumbnail
 from parley.files.models import FileBlob, MessageAttachment, Upload
 from parley.files.sniff import HEAD_BYTES, IMAGE_TYPES, TextCheck, decide
 from parley.files.storage import LocalStorage, S3Storage, Storage, blob_key
-from parley.rooms.models import RoomMember
 
 log = logging.getLogger("parley.files")
-FILES_KEY = "files"
 CHUNK = 64 * 1024
 NAME_MAX = 200
-#: thumbnails decode pixels: a few at a time per process, whatever the number of uploads
-THUMBNAIL_SLOTS = 2
 
 
 def file_not_found() -> ParleyError:
@@ -133,7 +129,12 @@ class FilesService:
         self.runtime = runtime
         self.settings = settings or runtime.settings
         self.storage: Storage = self._build_storage()
-        self._thumbnails = asyncio.Semaphore(THUMBNAIL_SLOTS)
+        # thumbnails decode pixels: `image_decode_concurrency` threads of their own, so no
+        # more decodes run at once whatever the number of uploads (a cancelled upload's
+        # decode keeps its thread until done, so the bound holds; others wait their turn)
+        self._decoders = ThreadPoolExecutor(
+            self.settings.image_decode_concurrency, thread_name_prefix="parley-image"
+        )
         self._task: asyncio.Task[None] | None = None
 
     def _build_storage(self) -> Storage:
@@ -160,6 +161,7 @@ class FilesService:
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
+        self._decoders.shutdown(wait=False, cancel_futures=True)
 
     async def _collect_forever(self) -> None:
         while True:
@@ -179,10 +181,9 @@ class FilesService:
         try:
             thumbnail = None
             if staged.content_type in IMAGE_TYPES:
-                async with self._thumbnails:
-                    thumbnail = await asyncio.to_thread(
-                        make_thumbnail, staged.path, self.settings.image_max_pixels
-                    )
+                thumbnail = await asyncio.get_running_loop().run_in_executor(
+                    self._decoders, make_thumbnail, staged.path, self.settings.image_max_pixels
+                )
             stored = await self._record(owner_id, staged, thumbnail, display_name(filename))
             try:
                 await self._put(staged, thumbnail)
@@ -284,12 +285,10 @@ async def visible_file(session: AsyncSession, upload_id: int, member_id: int) ->
     of its room; for a whisper, its sender or target); `file_not_found` otherwise."""
     carried = (
         select(MessageAttachment.message_id)
-        .join(Message, Message.id == MessageAttachment.message_id)
-        .join(
-            RoomMember,
-            (RoomMember.room_id == Message.room_id) & (RoomMember.member_id == member_id),
+        .where(
+            MessageAttachment.upload_id == Upload.id,
+            message_visible_to(MessageAttachment.message_id, member_id),
         )
-        .where(MessageAttachment.upload_id == Upload.id, visible_to(member_id))
         .exists()
     )
     row = (
@@ -305,19 +304,20 @@ async def visible_file(session: AsyncSession, upload_id: int, member_id: int) ->
 
 
 def files_of(runtime: Runtime) -> FilesService:
-    service: FilesService = runtime.extras[FILES_KEY]
+    service = runtime.files
+    if not isinstance(service, FilesService):
+        raise RuntimeError("the files service is not running in this process")
     return service
 
 
 async def start_files(runtime: Runtime) -> FilesService:
     """Register the files service (a test may have registered one with its own settings)."""
-    service: FilesService = runtime.extras.get(FILES_KEY) or FilesService(runtime)
-    runtime.extras[FILES_KEY] = service
+    service = runtime.files if isinstance(runtime.files, FilesService) else FilesService(runtime)
+    runtime.files = service
     service.start()
     return service
 
 
 async def stop_files(runtime: Runtime) -> None:
-    service = runtime.extras.get(FILES_KEY)
-    if service is not None:
-        await service.stop()
+    if isinstance(runtime.files, FilesService):
+        await runtime.files.stop()

@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException
 
-from parley.accounts.deps import CurrentMember
+from parley.accounts.api import CurrentMember
 from parley.core.deps import IdPath, ReadSession, RuntimeDep
 from parley.core.errors import ParleyError
 from parley.core.http import ParleyRoute

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, model_validator
 
-from parley.accounts.schemas import MemberSummary
+from parley.accounts.api import MemberSummary
 from parley.core.schemas import StrictModel
 from parley.core.text import clean_text, printable_line
 

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from parley.accounts.models import Member
+from parley.accounts.api import Member, directory
 from parley.core.database import utcnow
 from parley.core.errors import ParleyError, not_found
 from parley.notices.markdown import render
@@ -39,7 +39,9 @@ def _out(notice: Notice, author_nickname: str | None) -> NoticeOut:
 
 
 def _with_author() -> Any:
-    return select(Notice, Member.nickname).outerjoin(Member, Member.id == Notice.author_id)
+    return select(Notice, directory.c.nickname).outerjoin(
+        directory, directory.c.id == Notice.author_id
+    )
 
 
 async def list_notices(session: AsyncSession, page: int) -> tuple[list[NoticeOut], bool]:

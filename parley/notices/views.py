@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response, status
 
-from parley.accounts.deps import CurrentAdmin
+from parley.accounts.api import CurrentAdmin
 from parley.core.deps import DbSession, IdPath, PageQuery, ReadSession
 from parley.core.http import ParleyRoute
 from parley.core.schemas import Page

@@ -26,6 +26,11 @@ class EventBus(Protocol):
         """Publish after commit and wait until the bus has it; raises if it could not."""
         ...
 
+    async def publish_many(self, events: list[RoomEvent]) -> None:
+        """Publish a batch in order as one round trip (the outbox relay); raises if the bus
+        did not take them all."""
+        ...
+
     def post(self, event: RoomEvent) -> None:
         """Publish without waiting (messages, typing, presence): this process's subscribers
         get it at once, other processes as soon as the bus takes it. An event the bus loses
@@ -58,6 +63,10 @@ class MemoryBus:
 
     async def publish(self, event: RoomEvent) -> None:
         self.post(event)
+
+    async def publish_many(self, events: list[RoomEvent]) -> None:
+        for event in events:
+            self.post(event)
 
     def post(self, event: RoomEvent) -> None:
         if self._sink is not None:

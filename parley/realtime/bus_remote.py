@@ -76,6 +76,18 @@ class RemoteBus(ABC):
         self.published += 1
         self._deliver_locally(event)
 
+    async def publish_many(self, events: list[RoomEvent]) -> None:
+        if not events:
+            return
+        try:
+            await bounded(self._send(events), self.timeout)
+        except Exception:
+            self.publish_errors += 1
+            raise
+        self.published += len(events)
+        for event in events:
+            self._deliver_locally(event)
+
     def post(self, event: RoomEvent) -> None:
         self._deliver_locally(event)
         self._outgoing.append(event)

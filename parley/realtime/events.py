@@ -1,85 +1,28 @@
-"""What travels on the bus: a frame for a room, encoded once, with its ordering and audience."""
+"""What travels on the bus: `parley.core.events.Event`, named `RoomEvent` here for the hub.
+
+The event type lives in core because every domain emits events in its own transactions;
+this module keeps the realtime side's name and the rule that turns a bare frame (a legacy
+outbox row, a history page read back for a gap) into an event.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
+from parley.core.events import Event, make_event, message_event
 
-from parley.realtime.wire import text_frame
+RoomEvent = Event
 
-
-@dataclass(slots=True)
-class RoomEvent:
-    """A server frame for the subscribers of a room (or of several rooms, for presence).
-
-    `seq` is set for messages: they are delivered in seq order, once. `audience` limits a
-    frame to some members (whispers). `evict` names members whose subscription to the room
-    ends once this frame is delivered (leave, kick, ban); `evict_all` ends every one (delete).
-    """
-
-    room_id: int | None
-    payload: bytes
-    seq: int | None = None
-    audience: frozenset[int] | None = None
-    room_ids: tuple[int, ...] = ()
-    evict: frozenset[int] = frozenset()
-    evict_all: bool = False
-    exclude_member: int | None = None
-    _frame: bytes | None = field(default=None, repr=False)
-
-    @property
-    def frame(self) -> bytes:
-        """The WebSocket frame bytes, built on first use and shared by every recipient."""
-        if self._frame is None:
-            self._frame = text_frame(self.payload)
-        return self._frame
-
-    def to_wire(self) -> bytes:
-        """The event as bus bytes (Redis, Kafka)."""
-        return orjson.dumps(
-            {
-                "r": self.room_id,
-                "s": self.seq,
-                "a": sorted(self.audience) if self.audience is not None else None,
-                "rs": list(self.room_ids),
-                "e": sorted(self.evict),
-                "ea": self.evict_all,
-                "x": self.exclude_member,
-                "p": orjson.Fragment(self.payload),
-            }
-        )
-
-    @classmethod
-    def from_wire(cls, data: bytes) -> RoomEvent:
-        raw: dict[str, Any] = orjson.loads(data)
-        audience = raw.get("a")
-        return cls(
-            room_id=raw.get("r"),
-            payload=orjson.dumps(raw["p"]),
-            seq=raw.get("s"),
-            audience=frozenset(audience) if audience is not None else None,
-            room_ids=tuple(raw.get("rs") or ()),
-            evict=frozenset(raw.get("e") or ()),
-            evict_all=bool(raw.get("ea")),
-            exclude_member=raw.get("x"),
-        )
+__all__ = ["RoomEvent", "event_from_frame"]
 
 
 def event_from_frame(room_id: int | None, frame: dict[str, Any]) -> RoomEvent:
-    """Build the bus event for a frame taken from the outbox or made by the gateway."""
-    payload = orjson.dumps(frame)
+    """The event of a bare frame, with the delivery rules its type implies."""
     kind = frame.get("type")
     if kind == "message":
-        audience = None
-        if frame.get("kind") == "whisper":
-            sender = (frame.get("sender") or {}).get("id")
-            audience = frozenset(m for m in (sender, frame.get("to")) if m is not None)
-        return RoomEvent(room_id, payload, seq=int(frame["seq"]), audience=audience)
+        return message_event(frame)
     if kind == "member" and frame.get("event") in ("leave", "kick", "ban"):
-        member_id = int(frame["member"]["id"])
-        return RoomEvent(room_id, payload, evict=frozenset({member_id}))
+        return make_event(frame, room_id=room_id, evict=[int(frame["member"]["id"])])
     if kind == "room" and frame.get("event") == "delete":
-        return RoomEvent(room_id, payload, evict_all=True)
-    return RoomEvent(room_id, payload)
+        return make_event(frame, room_id=room_id, evict_all=True)
+    return make_event(frame, room_id=room_id)

@@ -3,7 +3,11 @@
 Messages carry the room's `seq`. Each room channel delivers seq N only after N-1: a duplicate
 (a bus retry, a replayed event) is dropped, an early one waits, and a gap that does not fill
 itself within `gap_delay` is read back from the database (anything with a higher seq is
-committed, so the missing ones are too).
+committed, so the missing ones are too). A gap fill that fails is retried, never skipped.
+
+An event's eviction rules are applied as it is delivered: a kick's system message ends the
+kicked member's subscription before the room's next seq can reach them. An event that ends
+login sessions closes their connections with 4001.
 """
 
 from __future__ import annotations
@@ -21,10 +25,23 @@ LoadLastSeq = Callable[[int], Awaitable[int]]
 FetchRange = Callable[[int, int, int], Awaitable[list[RoomEvent]]]
 #: how many live events a connection may queue while its history replay is in progress
 SYNC_BUFFER_LIMIT = 10_000
+#: retry delays of a gap fill whose read failed (the last one repeats)
+GAP_RETRY_SECONDS = (0.1, 0.25, 0.5, 1.0, 2.0)
+SESSION_ENDED = 4001
 
 
 class RoomChannel:
-    __slots__ = ("early", "gap_timer", "last_seq", "live", "pending", "ready", "room_id", "syncing")
+    __slots__ = (
+        "early",
+        "gap_failures",
+        "gap_timer",
+        "last_seq",
+        "live",
+        "pending",
+        "ready",
+        "room_id",
+        "syncing",
+    )
 
     def __init__(self, room_id: int) -> None:
         self.room_id = room_id
@@ -35,6 +52,7 @@ class RoomChannel:
         self.early: list[RoomEvent] = []
         self.pending: dict[int, RoomEvent] = {}
         self.gap_timer: asyncio.TimerHandle | None = None
+        self.gap_failures = 0
         self.ready = asyncio.Event()
 
     @property
@@ -121,6 +139,9 @@ class Hub:
 
     def dispatch(self, event: RoomEvent) -> None:
         """The bus sink: route one event to local subscribers."""
+        if event.ends_sessions:
+            self._end_sessions(event)
+            return
         if event.room_ids:
             self._deliver_to_rooms(event)
             return
@@ -133,8 +154,6 @@ class Hub:
             return
         if event.seq is None:
             self._deliver(channel, event)
-            if event.evict or event.evict_all:
-                self._evict(channel, event)
             return
         if channel.last_seq is None:
             channel.early.append(event)
@@ -145,6 +164,15 @@ class Hub:
         """A frame for every local connection of one member (read markers, calls)."""
         for conn in self.connections.get(member_id, ()):
             conn.write(frame)
+
+    def _end_sessions(self, event: RoomEvent) -> None:
+        """Close the connections of ended login sessions (all of the audience's, for
+        `end_member`), after handing them the event's frame."""
+        for member_id in event.audience or ():
+            for conn in list(self.connections.get(member_id, ())):
+                if event.end_member or conn.session_id in event.end_sessions:
+                    conn.write(event.frame)
+                    conn.close(SESSION_ENDED, "session ended")
 
     def _accept(self, channel: RoomChannel, event: RoomEvent) -> None:
         seq = event.seq
@@ -189,6 +217,8 @@ class Hub:
                 buffered.append(event)
                 if len(buffered) > SYNC_BUFFER_LIMIT:
                     conn.close(4009, "too slow: too much arrived during replay")
+        if event.evict or event.evict_all:
+            self._evict(channel, event)
 
     def _deliver_to_rooms(self, event: RoomEvent) -> None:
         """One copy per connection, however many of the rooms it shares (presence)."""
@@ -237,9 +267,21 @@ class Hub:
         after, before = channel.last_seq, min(channel.pending)
         try:
             events = await self._fetch_range(channel.room_id, after, before)
-        except Exception:
-            log.exception("gap fill failed", extra={"room_id": channel.room_id})
-            events = []
+        except Exception as exc:
+            # the missing events are committed but unreadable now: wait and read again,
+            # never skip past them (live clients would never receive them)
+            delay = GAP_RETRY_SECONDS[min(channel.gap_failures, len(GAP_RETRY_SECONDS) - 1)]
+            channel.gap_failures += 1
+            log.warning(
+                "gap fill failed; will retry",
+                extra={"room_id": channel.room_id, "error": repr(exc), "retry_in": delay},
+            )
+            if channel.gap_timer is None and self.channels.get(channel.room_id) is channel:
+                channel.gap_timer = asyncio.get_running_loop().call_later(
+                    delay, self._start_gap_fill, channel
+                )
+            return
+        channel.gap_failures = 0
         for event in events:
             self._accept(channel, event)
         if channel.pending and channel.last_seq is not None and channel.last_seq < before - 1:

@@ -21,8 +21,6 @@ from parley.realtime.bus_remote import RemoteBus
 if TYPE_CHECKING:
     from parley.realtime.service import Realtime
 
-METRICS_KEY = "metrics"
-
 
 class RealtimeCollector(Collector):
     def __init__(self, realtime: Realtime) -> None:
@@ -97,5 +95,5 @@ def register_metrics(runtime: Runtime, realtime: Realtime) -> CollectorRegistry:
     registry = CollectorRegistry(auto_describe=False)
     registry.register(RealtimeCollector(realtime))
     registry.register(WorkersCollector(runtime.hasher.workers, "password_hash", "password hashes"))
-    runtime.extras[METRICS_KEY] = registry
+    runtime.metrics = registry
     return registry

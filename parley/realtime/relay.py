@@ -1,16 +1,14 @@
-"""The outbox relay: publishes committed room events, oldest first, then deletes them.
+"""The outbox relay: publishes committed events, oldest first, then deletes them.
 
 It wakes right after a commit that wrote events, and also polls, so events left by a crash
 (committed, never published) go out on the next start.
 
-Several processes may run a relay on one PostgreSQL or MySQL database. Each takes its batch
-with `SELECT … FOR UPDATE SKIP LOCKED`, so two relays never publish the same rows in the
-normal case; a relay whose batch does not start at the oldest pending event leaves it alone,
-because another relay is still publishing older events and overtaking them would reorder a
-room's membership events. A relay that dies mid-batch leaves its rows (the lock ends with
-its connection) to the next relay: those events may go out twice, which receivers tolerate
-(messages are deduplicated by seq, member and room events are idempotent in effect). SQLite
-has a single writer process, so it needs none of this.
+No database lock is held across the bus round trip. Each round is three short steps: renew
+the relay lease (one row in `outbox_lease`, so one relay per database publishes at a time and
+a room's events keep their order), read a batch, publish it as one bus batch with no
+transaction open, then delete the published rows. A relay that dies mid-batch leaves its
+rows to the next lease holder: those events may go out twice, which receivers tolerate
+(timeline events are deduplicated by seq, member and room events are idempotent in effect).
 """
 
 from __future__ import annotations
@@ -18,21 +16,34 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 from collections.abc import Awaitable, Callable
-from typing import Any
+from datetime import timedelta
 
 import orjson
-from sqlalchemy import event, func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import event, insert, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from parley.core.database import Database, utcnow
-from parley.core.outbox import OUTBOX_PENDING, OutboxEvent, mark_published, take_pending
-from parley.realtime.events import RoomEvent, event_from_frame
+from parley.core.events import Event
+from parley.core.outbox import (
+    OUTBOX_PENDING,
+    OutboxEvent,
+    OutboxLease,
+    mark_published,
+    take_pending,
+)
+from parley.realtime.events import event_from_frame
 
 log = logging.getLogger("parley.realtime.relay")
 WAKE_HOOK = "parley_outbox_wake"
 BATCH = 500
+LEASE_NAME = "relay"
+#: a relay that stops renewing loses the outbox after this long
+LEASE_SECONDS = 5.0
+
+PublishMany = Callable[[list[Event]], Awaitable[None]]
 
 
 @event.listens_for(Session, "after_commit")
@@ -43,18 +54,22 @@ def _wake_relay_after_commit(session: Session) -> None:
             wake()
 
 
+def decode_row(row: OutboxEvent) -> Event:
+    """An outbox row's event; rows written before the event path held a bare frame."""
+    raw = orjson.loads(row.payload)
+    if "p" in raw and "type" not in raw:
+        return Event.from_wire(row.payload)
+    return event_from_frame(row.room_id, raw)
+
+
 class OutboxRelay:
-    def __init__(
-        self,
-        db: Database,
-        publish: Callable[[RoomEvent], Awaitable[None]],
-        poll_seconds: float = 1.0,
-    ) -> None:
+    def __init__(self, db: Database, publish_many: PublishMany, poll_seconds: float = 1.0) -> None:
         self._db = db
-        self._publish = publish
+        self._publish_many = publish_many
         self._poll = poll_seconds
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self.holder = f"{os.getpid()}-{os.urandom(6).hex()}"
         #: for /metrics: age of the oldest unpublished event when last looked at
         self.lag_seconds = 0.0
         self.published = 0
@@ -86,29 +101,44 @@ class OutboxRelay:
 
     async def relay_once(self) -> int:
         """Publish one batch; returns how many events went out."""
+        if not await self._hold_lease():
+            return 0
+        async with self._db.read_sessions() as session:
+            rows = await take_pending(session, BATCH)
+        self.lag_seconds = (utcnow() - rows[0].created_at).total_seconds() if rows else 0.0
+        if not rows:
+            return 0
+        await self._publish_many([decode_row(row) for row in rows])
         async with self._db.transaction() as session:
-            rows = await self._take(session)
-            self.lag_seconds = (utcnow() - rows[0].created_at).total_seconds() if rows else 0.0
-            for row in rows:
-                frame: dict[str, Any] = orjson.loads(row.payload)
-                await self._publish(event_from_frame(row.room_id, frame))
             await mark_published(session, [row.id for row in rows])
         self.published += len(rows)
         return len(rows)
 
-    async def _take(self, session: AsyncSession) -> list[OutboxEvent]:
+    async def _hold_lease(self) -> bool:
+        """Take or renew the relay lease in a transaction of its own; False if another
+        live relay holds it. SQLite has one writer process, so its relay always holds it."""
         if self._db.dialect == "sqlite":
-            return await take_pending(session, BATCH)
-        rows = list(
-            await session.scalars(
-                select(OutboxEvent)
-                .order_by(OutboxEvent.id)
-                .limit(BATCH)
-                .with_for_update(skip_locked=True)
+            return True
+        now = utcnow()
+        until = now + timedelta(seconds=LEASE_SECONDS)
+        async with self._db.transaction() as session:
+            result = await session.execute(
+                update(OutboxLease)
+                .where(
+                    OutboxLease.name == LEASE_NAME,
+                    (OutboxLease.holder == self.holder) | (OutboxLease.expires_at < now),
+                )
+                .values(holder=self.holder, expires_at=until)
             )
-        )
-        if rows:
-            oldest = await session.scalar(select(func.min(OutboxEvent.id)))
-            if oldest is not None and oldest < rows[0].id:
-                return []  # another relay holds older events: let it finish first
-        return rows
+            if result.rowcount == 1:  # type: ignore[attr-defined]
+                return True
+        try:
+            async with self._db.transaction() as session:
+                await session.execute(
+                    insert(OutboxLease).values(
+                        name=LEASE_NAME, holder=self.holder, expires_at=until
+                    )
+                )
+        except IntegrityError:
+            return False  # another relay holds a live lease
+        return True

@@ -11,12 +11,9 @@ import contextlib
 import logging
 from typing import Any
 
-import orjson
-from sqlalchemy import select
-
-from parley.chat.history import read_messages
-from parley.chat.writer import Ack, MessageWriter, Send, SendRejected
+from parley.chat.api import Ack, MessageWriter, Send, SendRejected, read_messages
 from parley.core.config import Settings
+from parley.core.events import message_event
 from parley.core.runtime import Runtime
 from parley.core.text import clean_body
 from parley.realtime.bus import EventBus
@@ -25,14 +22,12 @@ from parley.realtime.cluster import build_components
 from parley.realtime.events import RoomEvent, event_from_frame
 from parley.realtime.hub import Hub
 from parley.realtime.metrics import register_metrics
+from parley.realtime.protocol import ServerPresence, ServerTyping, encode
 from parley.realtime.relay import OutboxRelay
-from parley.rooms.access import get_room, rooms_of_member
-from parley.rooms.models import Room
-from parley.social.service import friend_ids
+from parley.rooms.api import get_room, last_seqs, rooms_of_member
+from parley.social.api import friend_ids
 
 log = logging.getLogger("parley.realtime")
-REALTIME_KEY = "realtime"
-CLIENT_MSG_ID_MAX = 64
 #: messages read back per room per catch-up round (a bigger gap takes several rounds)
 CATCH_UP_BATCH = 500
 
@@ -44,11 +39,15 @@ class Realtime:
         parts = build_components(runtime, self._presence_changed)
         self.bus: EventBus = bus or parts.bus
         self.hub = Hub(self._load_last_seq, self._fetch_range)
-        self.writer = MessageWriter(runtime.db, self._publish_frames)
-        self.relay = OutboxRelay(runtime.db, self.publish)
+        self.writer = MessageWriter(
+            runtime.db, self._publish_frames, queue_max=self.settings.writer_queue_max
+        )
+        self.relay = OutboxRelay(runtime.db, self.publish_many)
         self.presence = parts.presence
         self.tickets = parts.tickets
         self.send_limits = parts.send_limits
+        self.call_limits = parts.call_limits
+        self.read_limits = parts.read_limits
         self._typing_limits = parts.typing_throttle
         self._checks = parts.checks
         self._start_shared = parts.start
@@ -65,11 +64,13 @@ class Realtime:
         self._start_shared()
         if isinstance(self.bus, RemoteBus):
             self._spawn(self._maintain_subscriptions())
-        readiness = self.runtime.extras.setdefault("readiness", {})
-        readiness.update(self._checks)
+        self.runtime.readiness.update(self._checks)
+        self.runtime.messaging = self
         register_metrics(self.runtime, self)
 
     async def stop(self) -> None:
+        if self.runtime.messaging is self:
+            self.runtime.messaging = None
         self.hub.close_all(1001, "server shutting down")
         await self.relay.stop()
         await self.writer.stop()
@@ -89,11 +90,24 @@ class Realtime:
         except Exception as exc:  # broker-specific errors: the caller only needs "retry"
             raise ConnectionError(f"event bus unavailable: {exc!r}") from exc
 
+    async def publish_many(self, events: list[RoomEvent]) -> None:
+        """Publish a batch in order as one bus round trip (the outbox relay)."""
+        try:
+            await self.bus.publish_many(events)
+        except ConnectionError:
+            raise
+        except Exception as exc:
+            raise ConnectionError(f"event bus unavailable: {exc!r}") from exc
+
     async def _publish_frames(self, frames: list[dict[str, Any]]) -> None:
         # committed messages: local subscribers at once, other processes via the bus (and
         # catch-up from the database if the bus loses them)
         for frame in frames:
-            self.bus.post(event_from_frame(frame["room_id"], frame))
+            self.bus.post(message_event(frame))
+
+    @property
+    def retry_after_seconds(self) -> float:
+        return 1.0 / self.settings.send_rate
 
     def publish_soon(self, event: RoomEvent) -> None:
         """Fire-and-forget publication (typing, presence): losing one is harmless."""
@@ -101,14 +115,9 @@ class Realtime:
 
     # -- sending ----------------------------------------------------------------------------
 
-    def validate_send(self, client_msg_id: object, body: object) -> tuple[str, str]:
-        """(client_msg_id, cleaned body) or SendRejected: the same rules for WS and HTTP."""
-        if not isinstance(client_msg_id, str) or not 1 <= len(client_msg_id) <= CLIENT_MSG_ID_MAX:
-            raise SendRejected("invalid_field", "client_msg_id must be a string of 1 to 64 chars")
-        if not client_msg_id.isprintable():
-            raise SendRejected("invalid_field", "client_msg_id must be printable")
-        if not isinstance(body, str):
-            raise SendRejected("invalid_field", "body must be a string")
+    def check_body(self, body: str) -> str:
+        """The body cleaned, or SendRejected: the same rules for WS and HTTP (the field types
+        themselves are checked by `parley.core.fields`, shared by both)."""
         limit = self.settings.message_max_chars
         if len(body) > limit * 4:
             raise SendRejected("body_too_long", f"body is longer than {limit} characters")
@@ -117,7 +126,7 @@ class Realtime:
             raise SendRejected("empty_body", "body is empty")
         if len(cleaned) > limit:
             raise SendRejected("body_too_long", f"body is longer than {limit} characters")
-        return client_msg_id, cleaned
+        return cleaned
 
     async def check_send_rate(self, member_id: int) -> None:
         """The member's send budget, shared by every process when Redis is configured."""
@@ -148,12 +157,12 @@ class Realtime:
     async def _typing(self, member_id: int, room_id: int) -> None:
         if not await self._typing_limits.allow(f"{member_id}:{room_id}"):
             return  # throttled: clients keep showing the last one until it expires
-        frame = {"type": "typing", "room_id": room_id, "member_id": member_id}
-        self.publish_soon(RoomEvent(room_id, orjson.dumps(frame), exclude_member=member_id))
+        frame = encode(ServerTyping(room_id, member_id))
+        self.publish_soon(RoomEvent(room_id, frame, exclude_member=member_id))
 
     def read_marker(self, member_id: int, room_id: int, seq: int) -> None:
-        frame = {"type": "read", "room_id": room_id, "member_id": member_id, "seq": seq}
-        self.publish_soon(RoomEvent(room_id, orjson.dumps(frame)))
+        """Nothing to do: `chat.mark_read` emits a `read` event with the marker's change, and
+        only when it moved (kept while callers still call it)."""
 
     def _presence_changed(self, member_id: int, status: str) -> None:
         self._spawn(self._announce_presence(member_id, status))
@@ -164,13 +173,12 @@ class Realtime:
         async with self.runtime.db.read_sessions() as session:
             rooms = await rooms_of_member(session, member_id)
             friends = await friend_ids(session, member_id)
-        frame = {"type": "presence", "member_id": member_id, "status": status}
+        payload = encode(ServerPresence(member_id, "online" if status == "online" else "offline"))
         if rooms:  # the member's own connections are not told about themselves
             room_ids = tuple(r for r, _ in rooms)
-            payload = orjson.dumps(frame)
             self.publish_soon(RoomEvent(None, payload, room_ids=room_ids, exclude_member=member_id))
         if friends:
-            self.publish_soon(RoomEvent(None, orjson.dumps(frame), audience=frozenset(friends)))
+            self.publish_soon(RoomEvent(None, payload, audience=frozenset(friends)))
 
     # -- hub callbacks ----------------------------------------------------------------------
 
@@ -225,10 +233,8 @@ class Realtime:
         if not known:
             return 0
         async with self.runtime.db.read_sessions() as session:
-            rows = await session.execute(
-                select(Room.id, Room.last_seq).where(Room.id.in_(list(known)))
-            )
-            behind = {int(r): int(s) for r, s in rows.all() if int(s) > (known[r] or 0)}
+            current = await last_seqs(session, list(known))
+        behind = {r: s for r, s in current.items() if s > (known[r] or 0)}
         fed = 0
         for room_id, last in behind.items():
             after = known[room_id] or 0
@@ -247,18 +253,19 @@ class Realtime:
 
 
 def realtime_of(runtime: Runtime) -> Realtime:
-    service: Realtime = runtime.extras[REALTIME_KEY]
+    """This process's real-time service (the gateway and realtime's own routes)."""
+    service = runtime.messaging
+    if not isinstance(service, Realtime):
+        raise RuntimeError("the real-time service is not running in this process")
     return service
 
 
 async def start_realtime(runtime: Runtime) -> Realtime:
     service = Realtime(runtime)
-    runtime.extras[REALTIME_KEY] = service
     await service.start()
     return service
 
 
 async def stop_realtime(runtime: Runtime) -> None:
-    service = runtime.extras.pop(REALTIME_KEY, None)
-    if service is not None:
-        await service.stop()
+    if isinstance(runtime.messaging, Realtime):
+        await runtime.messaging.stop()

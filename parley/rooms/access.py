@@ -1,12 +1,13 @@
-"""Membership queries for other domains (chat, realtime): who may see a room, read markers."""
+"""Membership queries for other domains (chat, realtime): who may see a room, read markers,
+and the per-room `seq` counter, which the rooms domain alone owns (`rooms.last_seq`)."""
 
 from __future__ import annotations
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import Select, select, tuple_, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from parley.accounts.models import Member
+from parley.accounts.api import directory
 from parley.rooms.models import Room, RoomMember
 
 
@@ -26,6 +27,11 @@ async def rooms_of_member(session: AsyncSession, member_id: int) -> list[tuple[i
     return [(int(room_id), int(last_seq)) for room_id, last_seq in rows]
 
 
+def room_ids_of(member_id: int) -> Select[int]:
+    """The ids of the member's rooms, as a subquery for other domains' visibility rules."""
+    return select(RoomMember.room_id).where(RoomMember.member_id == member_id)
+
+
 async def get_room(session: AsyncSession, room_id: int) -> Room | None:
     return await session.get(Room, room_id)
 
@@ -40,22 +46,53 @@ def nicknames_of_members(
     if not pairs:
         return {}
     rows = conn.execute(
-        select(RoomMember.room_id, RoomMember.member_id, Member.nickname)
-        .join(Member, Member.id == RoomMember.member_id)
+        select(RoomMember.room_id, RoomMember.member_id, directory.c.nickname)
+        .join(directory, directory.c.id == RoomMember.member_id)
         .where(tuple_(RoomMember.room_id, RoomMember.member_id).in_(sorted(pairs)))
     )
     return {(int(r), int(m)): str(n) for r, m, n in rows}
 
 
+async def allocate_seqs(session: AsyncSession, room_id: int, count: int = 1) -> int:
+    """Reserve `count` consecutive seqs in the room; returns the first.
+
+    The UPDATE takes the room row's write lock, so concurrent writers to one room queue up
+    and every seq is used exactly once, in commit order.
+    """
+    await session.execute(
+        update(Room).where(Room.id == room_id).values(last_seq=Room.last_seq + count)
+    )
+    last = await session.scalar(select(Room.last_seq).where(Room.id == room_id))
+    if last is None:
+        raise LookupError(f"room {room_id} does not exist")
+    return int(last) - count + 1
+
+
+def bump_seqs(conn: Connection, counts: dict[int, int]) -> dict[int, int]:
+    """The writer's batch form of `allocate_seqs` (synchronous Core): reserve `counts[room]`
+    seqs in each room; returns each room's last seq after the bump (first = last - n + 1)."""
+    for room_id, count in counts.items():
+        conn.execute(update(Room).where(Room.id == room_id).values(last_seq=Room.last_seq + count))
+    rows = conn.execute(select(Room.id, Room.last_seq).where(Room.id.in_(list(counts))))
+    return {int(r): int(s) for r, s in rows}
+
+
+async def last_seqs(session: AsyncSession, room_ids: list[int]) -> dict[int, int]:
+    """The last seq of each existing room among `room_ids`."""
+    rows = await session.execute(select(Room.id, Room.last_seq).where(Room.id.in_(room_ids)))
+    return {int(r): int(s) for r, s in rows.all()}
+
+
 async def advance_read_marker(
     session: AsyncSession, room_id: int, member_id: int, seq: int
-) -> int | None:
+) -> tuple[int, bool] | None:
     """Move a member's read marker forward, clamped to the room's last seq; None if not a member."""
     room_last = await session.scalar(select(Room.last_seq).where(Room.id == room_id))
     membership = await session.get(RoomMember, (room_id, member_id))
     if room_last is None or membership is None:
         return None
     target = min(seq, int(room_last))
-    if target > membership.last_read_seq:
+    moved = target > membership.last_read_seq
+    if moved:
         membership.last_read_seq = target
-    return membership.last_read_seq
+    return membership.last_read_seq, moved

@@ -1,4 +1,4 @@
-"""What the rest of the system hears about a room change: system messages and outbox frames.
+"""What the rest of the system hears about a room change: system messages and events.
 
 Both are written in the caller's transaction, so they exist exactly when the change commits.
 """
@@ -9,13 +9,13 @@ from typing import Any, Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from parley.chat.service import add_system_message
-from parley.core.outbox import enqueue_event
+from parley.core.events import emit
+from parley.rooms.hooks import hooks
 from parley.rooms.models import Room
 from parley.rooms.schemas import RoomOut
 
 MemberEvent = Literal["join", "leave", "invite", "kick", "ban", "unban", "role", "owner"]
-RoomEvent = Literal["update", "delete"]
+RoomChange = Literal["update", "delete"]
 
 
 def room_payload(room: Room) -> dict[str, Any]:
@@ -39,19 +39,19 @@ async def announce_member(
     """
     member_id, nickname = member
     if body is not None:
-        await add_system_message(session, room.id, event, body, member_id=member_id, **details)
-    enqueue_event(
-        session,
-        room.id,
-        {
-            "type": "member",
-            "room_id": room.id,
-            "event": event,
-            "member": {"id": member_id, "nickname": nickname, "role": role},
-        },
-    )
+        # a removal's system message carries the eviction (see core.events.message_event)
+        await hooks.system_message(session, room.id, event, body, member_id=member_id, **details)
+    frame = {
+        "type": "member",
+        "room_id": room.id,
+        "event": event,
+        "member": {"id": member_id, "nickname": nickname, "role": role},
+    }
+    evict = [member_id] if event in ("leave", "kick", "ban") else []
+    emit(session, frame, room_id=room.id, evict=evict)
 
 
-def announce_room(session: AsyncSession, room: Room, event: RoomEvent) -> None:
+def announce_room(session: AsyncSession, room: Room, event: RoomChange) -> None:
     """Queue a `room` frame carrying the room as it is now (or was, for a delete)."""
-    enqueue_event(session, room.id, {"type": "room", "event": event, "room": room_payload(room)})
+    frame = {"type": "room", "event": event, "room": room_payload(room)}
+    emit(session, frame, room_id=room.id, evict_all=event == "delete")

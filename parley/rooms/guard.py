@@ -25,7 +25,7 @@ from parley.core.errors import ParleyError, forbidden, not_found
 from parley.rooms.models import Room, RoomBan, RoomInvite, RoomMember
 
 if TYPE_CHECKING:
-    from parley.accounts.service import Principal
+    from parley.accounts.api import Principal
 
 T = TypeVar("T")
 RANK = {"owner": 2, "admin": 1, "member": 0}

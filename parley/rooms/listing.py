@@ -1,7 +1,7 @@
 """Read-only room listings: browse public rooms, "my rooms" with unread counts, members, bans.
 
-"My rooms" asks the chat domain (`parley.chat.summaries`) for previews and unread counts: a
-bounded number of queries whatever the number of rooms.
+"My rooms" asks the chat domain (through `rooms.hooks`, injected at assembly) for previews and
+unread counts: a bounded number of queries whatever the number of rooms.
 """
 
 from __future__ import annotations
@@ -10,11 +10,10 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
-from parley.accounts.models import Member
-from parley.chat.summaries import latest_visible, unread_counts
+from parley.accounts.api import Member, directory
 from parley.core.text import contains_pattern
+from parley.rooms.hooks import hooks
 from parley.rooms.models import Room, RoomBan, RoomInvite, RoomMember
 from parley.rooms.schemas import (
     BanOut,
@@ -60,11 +59,11 @@ async def my_rooms(session: AsyncSession, member_id: int) -> list[MyRoomOut]:
     previews = {
         room_id: MessagePreview.model_validate(payload)
         for room_id, payload in (
-            await latest_visible(session, member_id, [room.id for room, _, _ in rows])
+            await hooks.latest_visible(session, member_id, [room.id for room, _, _ in rows])
         ).items()
     }
     behind = {room.id: read for room, _, read in rows if room.last_seq > read}
-    unread = await unread_counts(session, member_id, behind)
+    unread = await hooks.unread_counts(session, member_id, behind)
     result = [
         MyRoomOut(
             **RoomOut.model_validate(room).model_dump(),
@@ -87,8 +86,8 @@ async def members_of(
     session: AsyncSession, room_id: int, page: int
 ) -> tuple[list[RoomMemberOut], bool]:
     statement = (
-        select(Member.id, Member.nickname, RoomMember.role, RoomMember.joined_at)
-        .join(RoomMember, RoomMember.member_id == Member.id)
+        select(directory.c.id, directory.c.nickname, RoomMember.role, RoomMember.joined_at)
+        .join(RoomMember, RoomMember.member_id == directory.c.id)
         .where(RoomMember.room_id == room_id)
         .order_by(RoomMember.joined_at, RoomMember.member_id)
     )
@@ -103,11 +102,11 @@ def _summary(member_id: int | None, nickname: str | None) -> dict[str, Any] | No
 
 
 async def bans_of(session: AsyncSession, room_id: int, page: int) -> tuple[list[BanOut], bool]:
-    by = aliased(Member)
+    target, by = directory.alias("target"), directory.alias("by")
     statement = (
-        select(RoomBan, Member.nickname, by.nickname)
-        .join(Member, Member.id == RoomBan.member_id)
-        .outerjoin(by, by.id == RoomBan.banned_by)
+        select(RoomBan, target.c.nickname, by.c.nickname)
+        .join(target, target.c.id == RoomBan.member_id)
+        .outerjoin(by, by.c.id == RoomBan.banned_by)
         .where(RoomBan.room_id == room_id)
         .order_by(RoomBan.created_at.desc(), RoomBan.member_id)
     )
@@ -139,11 +138,11 @@ def invite_out(room: Room, member: Member, row: RoomInvite, by_nickname: str | N
 
 async def invites_of(session: AsyncSession, member: Member) -> list[InviteOut]:
     """The member's pending invites, newest first."""
-    by = aliased(Member)
+    by = directory.alias("by")
     rows = await session.execute(
-        select(RoomInvite, Room, by.nickname)
+        select(RoomInvite, Room, by.c.nickname)
         .join(Room, Room.id == RoomInvite.room_id)
-        .outerjoin(by, by.id == RoomInvite.invited_by)
+        .outerjoin(by, by.c.id == RoomInvite.invited_by)
         .where(RoomInvite.member_id == member.id)
         .order_by(RoomInvite.created_at.desc(), RoomInvite.room_id)
     )

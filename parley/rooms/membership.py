@@ -12,7 +12,7 @@ from sqlalchemy import case, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
-from parley.accounts.models import Member
+from parley.accounts.api import Member, get_member
 from parley.core.database import utcnow
 from parley.core.errors import ParleyError, conflict, forbidden, not_found
 from parley.rooms.events import MemberEvent, announce_member, announce_room
@@ -30,11 +30,11 @@ from parley.rooms.guard import (
     room_not_found,
     rowcount,
 )
+from parley.rooms.hooks import hooks
 from parley.rooms.models import Room, RoomBan, RoomInvite, RoomMember
-from parley.social.service import has_blocked
 
 if TYPE_CHECKING:
-    from parley.accounts.service import Principal
+    from parley.accounts.api import Principal
 
 
 def member_not_found() -> ParleyError:
@@ -46,7 +46,7 @@ def banned() -> ParleyError:
 
 
 async def _member(session: AsyncSession, member_id: int) -> Member:
-    member = await session.get(Member, member_id)
+    member = await get_member(session, member_id)
     if member is None:
         raise member_not_found()
     return member
@@ -186,7 +186,7 @@ async def invite(
     if room.is_private and not room.members_can_invite and access.role not in MODERATORS:
         raise forbidden_role("only the owner and room admins may invite to this room")
     target = await _member(session, target_id)
-    if await has_blocked(session, target.id, principal.id):
+    if await hooks.has_blocked(session, target.id, principal.id):
         raise forbidden("blocked", "that member has blocked you")
     if await find_ban(session, room.id, target.id, lock=True) is not None:
         raise banned()

@@ -17,7 +17,8 @@ class Room(Base):
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
     name: Mapped[str] = mapped_column(String(50))
     #: casefolded name: uniqueness is case-insensitive on every backend
-    name_key: Mapped[str] = mapped_column(String(200), unique=True)
+    #: None for direct rooms: they take no name in the room-name namespace
+    name_key: Mapped[str | None] = mapped_column(String(200), unique=True, nullable=True)
     kind: Mapped[str] = mapped_column(String(8), default="group")  # group | direct
     is_private: Mapped[bool] = mapped_column(Boolean, default=False)
     topic: Mapped[str] = mapped_column(String(200), default="")

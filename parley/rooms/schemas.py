@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from parley.accounts.schemas import MemberSummary
+from parley.accounts.api import MemberSummary
 from parley.core.database import MAX_BIGINT
 from parley.core.schemas import StrictModel
 from parley.core.text import printable_line

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from parley.accounts.models import Member
+from parley.accounts.api import nickname_of
 from parley.core.database import utcnow
 from parley.core.errors import ParleyError, conflict
 from parley.core.text import search_key
@@ -32,7 +32,7 @@ from parley.rooms.models import Room, RoomMember
 from parley.rooms.schemas import BanOut, RoomCreate, RoomMemberOut
 
 if TYPE_CHECKING:
-    from parley.accounts.service import Principal
+    from parley.accounts.api import Principal
 
 
 def name_key(name: str) -> str:
@@ -137,8 +137,8 @@ async def leave_all_rooms(session: AsyncSession, member_id: int) -> None:
     Rooms are locked in id order (no deadlock with other multi-room writers); ownership
     passes on and rooms left empty are deleted, each recorded as for an ordinary leave.
     """
-    member = await session.get(Member, member_id)
-    body = f"{member.nickname if member else 'a member'} left"
+    nickname = await nickname_of(session, member_id)
+    body = f"{nickname or 'a member'} left"
     for room_id, _ in await rooms_of_member(session, member_id):
         room = await load_room(session, room_id, lock=True)
         membership = await find_membership(session, room.id, member_id, lock=True)

@@ -9,12 +9,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from parley.accounts.deps import CurrentMember
+from parley.accounts.api import CurrentMember
 from parley.core.deps import DbSession, IdPath, PageQuery, ReadSession, RuntimeDep
 from parley.core.http import ParleyRoute
 from parley.core.schemas import Page
 from parley.core.text import printable_line
-from parley.realtime.service import realtime_of
 from parley.rooms import listing, membership, service
 from parley.rooms.guard import RoomAccess
 from parley.rooms.listing import BROWSE_PAGE_SIZE, MEMBERS_PAGE_SIZE
@@ -128,7 +127,7 @@ async def list_members(
 ) -> Page[RoomMemberOut]:
     """Members by join date, 100 a page, each with whether they are online now."""
     items, more = await service.list_members(session, room_id, principal, page)
-    presence = realtime_of(runtime).presence
+    presence = runtime.require_messaging().presence
     items = [item.model_copy(update={"online": presence.is_online(item.id)}) for item in items]
     return Page[RoomMemberOut](items=items, page=page, page_size=MEMBERS_PAGE_SIZE, has_more=more)
 

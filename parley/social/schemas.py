@@ -6,9 +6,9 @@ from datetime import datetime
 
 from pydantic import BaseModel
 
-from parley.accounts.schemas import MemberSummary
+from parley.accounts.api import MemberSummary
 from parley.core.schemas import StrictModel
-from parley.rooms.schemas import MemberId, MyRoomOut
+from parley.rooms.api import MemberId, MyRoomOut
 
 
 class MemberRequest(StrictModel):

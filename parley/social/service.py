@@ -31,9 +31,10 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from parley.accounts.models import Member
+from parley.accounts.api import directory, lock_members
 from parley.core.database import utcnow
 from parley.core.errors import ParleyError, conflict, forbidden, not_found
+from parley.core.events import emit
 from parley.social.models import Block, DirectRoom, Friendship
 
 #: a send as the block check sees it: (room_id, sender_id, whisper target or None)
@@ -58,18 +59,9 @@ def _check_other(me: int, other: int) -> None:
 
 
 async def lock_pair(session: AsyncSession, me: int, other: int) -> None:
-    """Lock both members' rows in id order; `member_not_found` if the other does not exist.
-
-    `FOR NO KEY UPDATE` on PostgreSQL, so rows that merely reference a member (messages)
-    are not held up by it.
-    """
+    """Lock both members' rows in id order; `member_not_found` if the other does not exist."""
     _check_other(me, other)
-    found = await session.scalars(
-        select(Member.id)
-        .where(Member.id.in_(ordered(me, other)))
-        .order_by(Member.id)
-        .with_for_update(key_share=True)
-    )
+    found = await lock_members(session, ordered(me, other))
     if len(set(found)) < 2:
         raise member_not_found()
 
@@ -145,6 +137,33 @@ async def _friendship(session: AsyncSession, a: int, b: int) -> Friendship | Non
     return await session.get(Friendship, ordered(a, b), populate_existing=True)
 
 
+async def _tell_pair(session: AsyncSession, me: int, other: int, event: str) -> None:
+    """Emit a `friend` event to both members (each hears about the other), so friend lists
+    and request badges change live on every tab."""
+    names = dict(
+        (
+            await session.execute(
+                select(directory.c.id, directory.c.nickname).where(directory.c.id.in_((me, other)))
+            )
+        ).all()
+    )
+    for listener, subject in ((me, other), (other, me)):
+        frame = {
+            "type": "friend",
+            "event": event,
+            "member": {"id": subject, "nickname": names.get(subject)},
+            "by": me,
+        }
+        emit(session, frame, audience=[listener])
+
+
+async def _tell_blocker(session: AsyncSession, me: int, other: int, event: str) -> None:
+    """A `block` event to the blocker's own connections only: the blocked member is not told."""
+    nickname = await session.scalar(select(directory.c.nickname).where(directory.c.id == other))
+    frame = {"type": "block", "event": event, "member": {"id": other, "nickname": nickname}}
+    emit(session, frame, audience=[me])
+
+
 async def _commit(session: AsyncSession, clash: ParleyError) -> None:
     """Commit; a unique-key clash the locks did not prevent becomes `clash`."""
     try:
@@ -174,6 +193,7 @@ async def request_friend(session: AsyncSession, me: int, other: int) -> str:
         row = Friendship(low_id=low, high_id=high, requested_by=me, status="pending")
         session.add(row)
     status = row.status
+    await _tell_pair(session, me, other, "accept" if status == "accepted" else "request")
     await _commit(session, conflict("already_requested", "a request is already open"))
     return status
 
@@ -189,11 +209,13 @@ async def _incoming(session: AsyncSession, me: int, other: int) -> Friendship:
 async def accept_request(session: AsyncSession, me: int, other: int) -> None:
     row = await _incoming(session, me, other)
     row.status, row.accepted_at = "accepted", utcnow()
+    await _tell_pair(session, me, other, "accept")
     await session.commit()
 
 
 async def decline_request(session: AsyncSession, me: int, other: int) -> None:
     await session.delete(await _incoming(session, me, other))
+    await _tell_pair(session, me, other, "decline")
     await session.commit()
 
 
@@ -204,6 +226,7 @@ async def remove_friend(session: AsyncSession, me: int, other: int) -> None:
     if row is None:
         raise not_found("friend", "friend_not_found")
     await session.delete(row)
+    await _tell_pair(session, me, other, "remove")
     await session.commit()
 
 
@@ -213,11 +236,14 @@ async def block(session: AsyncSession, me: int, other: int) -> Block:
     if await has_blocked(session, me, other):
         raise conflict("already_blocked", "you have already blocked this member")
     low, high = ordered(me, other)
-    await session.execute(
+    ended = await session.execute(
         delete(Friendship).where(Friendship.low_id == low, Friendship.high_id == high)
     )
+    if ended.rowcount:  # type: ignore[attr-defined]
+        await _tell_pair(session, me, other, "remove")
     row = Block(blocker_id=me, blocked_id=other, created_at=utcnow())
     session.add(row)
+    await _tell_blocker(session, me, other, "add")
     await _commit(session, conflict("already_blocked", "you have already blocked this member"))
     return row
 
@@ -228,6 +254,7 @@ async def unblock(session: AsyncSession, me: int, other: int) -> None:
     if row is None:
         raise not_found("block", "block_not_found")
     await session.delete(row)
+    await _tell_blocker(session, me, other, "remove")
     await session.commit()
 
 
@@ -247,10 +274,10 @@ async def friendships_of(session: AsyncSession, me: int) -> list[PairRow]:
     """Every friendship and open request of the member, by the other's nickname."""
     other = case((Friendship.low_id == me, Friendship.high_id), else_=Friendship.low_id)
     rows = await session.execute(
-        select(Friendship, Member.id, Member.nickname)
-        .join(Member, Member.id == other)
+        select(Friendship, directory.c.id, directory.c.nickname)
+        .join(directory, directory.c.id == other)
         .where(or_(Friendship.low_id == me, Friendship.high_id == me))
-        .order_by(Member.nickname_key, Member.id)
+        .order_by(directory.c.nickname_key, directory.c.id)
     )
     return [
         PairRow(int(i), n, f.status, f.requested_by, f.created_at, f.accepted_at)
@@ -261,8 +288,8 @@ async def friendships_of(session: AsyncSession, me: int) -> list[PairRow]:
 async def blocks_of(session: AsyncSession, me: int) -> list[tuple[Block, str]]:
     """The members the caller blocked (with nicknames), newest first."""
     rows = await session.execute(
-        select(Block, Member.nickname)
-        .join(Member, Member.id == Block.blocked_id)
+        select(Block, directory.c.nickname)
+        .join(directory, directory.c.id == Block.blocked_id)
         .where(Block.blocker_id == me)
         .order_by(Block.created_at.desc(), Block.blocked_id)
     )
@@ -270,7 +297,9 @@ async def blocks_of(session: AsyncSession, me: int) -> list[tuple[Block, str]]:
 
 
 async def nickname_of(session: AsyncSession, member_id: int) -> str:
-    nickname = await session.scalar(select(Member.nickname).where(Member.id == member_id))
+    nickname: str | None = await session.scalar(
+        select(directory.c.nickname).where(directory.c.id == member_id)
+    )
     if nickname is None:
         raise member_not_found()
     return nickname

@@ -1,22 +1,16 @@
-"""HTTP routes of friends, blocks and direct messages (`/me/friends`, `/me/blocks`, `/dms`)."""
+"""HTTP routes of friends and blocks (`/me/friends`, `/me/blocks`); direct rooms are a flow
+(`parley.flows.views`)."""
 
 from __future__ import annotations
 
-import orjson
 from fastapi import APIRouter, Response, status
 
-from parley.accounts.deps import CurrentMember
-from parley.accounts.schemas import MemberSummary
+from parley.accounts.api import CurrentMember, MemberSummary
 from parley.core.deps import DbSession, IdPath, ReadSession, RuntimeDep
 from parley.core.http import ParleyRoute
-from parley.realtime.events import RoomEvent
-from parley.realtime.service import realtime_of
-from parley.rooms.events import room_payload
-from parley.rooms.schemas import RoomOut
-from parley.social import dms, service
+from parley.social import service
 from parley.social.schemas import (
     BlockOut,
-    DirectRoomOut,
     FriendOut,
     FriendRequestOut,
     FriendshipOut,
@@ -39,7 +33,8 @@ async def list_friends(
     """Friends (with whether they are online now) and open requests either way."""
     rows = await service.friendships_of(session, principal.id)
     friend_ids = [r.member_id for r in rows if r.status == "accepted"]
-    online = await realtime_of(runtime).presence.online(friend_ids) if friend_ids else set()
+    presence = runtime.require_messaging().presence
+    online = await presence.online(friend_ids) if friend_ids else set()
     out = FriendsOut(friends=[], incoming=[], outgoing=[])
     for row in rows:
         member = MemberSummary(id=row.member_id, nickname=row.nickname)
@@ -112,23 +107,3 @@ async def unblock_member(
 ) -> Response:
     await service.unblock(session, principal.id, member_id)
     return _no_content()
-
-
-@router.post("/dms")
-async def open_direct_room(
-    body: MemberRequest, principal: CurrentMember, session: DbSession, runtime: RuntimeDep
-) -> RoomOut:
-    """The direct-message room of the caller and `member_id`, created on first use."""
-    room, changed = await dms.open_direct_room(session, principal.id, body.member_id)
-    payload = room_payload(room)
-    if changed:  # tell both live clients about the room, so they can subscribe to it
-        frame = {"type": "room", "event": "update", "room": payload}
-        audience = frozenset({principal.id, body.member_id})
-        realtime_of(runtime).publish_soon(RoomEvent(None, orjson.dumps(frame), audience=audience))
-    return RoomOut.model_validate(payload)
-
-
-@router.get("/me/dms")
-async def my_direct_rooms(principal: CurrentMember, session: ReadSession) -> list[DirectRoomOut]:
-    """The caller's direct rooms (also in `/me/rooms`, with `kind: "direct"`), with the peer."""
-    return await dms.direct_rooms_of(session, principal.id)

@@ -23,6 +23,7 @@ from parley.accounts.schemas import (
 )
 from parley.core.deps import ClientAddress, DbSession, ReadSession, RuntimeDep
 from parley.core.errors import ParleyError, problem_response
+from parley.flows import accounts as flows_accounts
 from parley.notices import service as notices
 from parley.rooms import listing
 from parley.web import notice_views, room_views, social_views
@@ -266,7 +267,7 @@ async def account_change(
     try:
         if action == "nickname":
             nick = validate(NicknameChange, {"nickname": values.get("nickname", "")}, t)
-            await accounts.change_nickname(session, principal, nick.nickname)
+            await flows_accounts.change_nickname(session, principal, nick.nickname)
             return redirect("/account?saved=nickname")
         if action == "password":
             if values.get("new_password", "") != values.get("new_password2", ""):
@@ -282,7 +283,7 @@ async def account_change(
             return redirect("/account?saved=password")
         if action == "withdraw":
             bye = validate(WithdrawRequest, {"password": values.get("withdraw_password", "")}, t)
-            await accounts.withdraw(session, runtime, principal, bye.password)
+            await flows_accounts.withdraw(session, runtime, principal, bye.password)
             response = redirect("/?bye=1")
             clear_session_cookies(response, request)
             return response

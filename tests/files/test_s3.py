@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from parley.core.runtime import Runtime
-from parley.files.service import FILES_KEY, FilesService
+from parley.files.service import FilesService
 from tests.files.conftest import png
 from tests.files.support import API, uploaded
 from tests.support.api import signup
@@ -78,7 +78,7 @@ async def s3_files(
     )
     s3.create_bucket(Bucket=BUCKET)
     service = FilesService(runtime, settings)
-    runtime.extras[FILES_KEY] = service
+    runtime.files = service
     yield service
     for item in s3.list_objects_v2(Bucket=BUCKET).get("Contents", []):
         s3.delete_object(Bucket=BUCKET, Key=item["Key"])

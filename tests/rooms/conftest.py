@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.orm import Session, UOWTransaction
 
+from parley.core.events import Event
 from parley.core.outbox import OutboxEvent
 
 
@@ -27,7 +28,7 @@ class CommittedFrames:
     def after_flush(self, session: Session, _context: UOWTransaction) -> None:
         for obj in session.new:
             if isinstance(obj, OutboxEvent):
-                frame = orjson.loads(obj.payload)
+                frame = orjson.loads(Event.from_wire(obj.payload).payload)
                 self._pending.setdefault(id(session), []).append((obj.room_id, frame))
 
     def after_commit(self, session: Session) -> None:

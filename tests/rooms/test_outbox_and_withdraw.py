@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from parley.accounts import service as accounts
 from parley.accounts.service import Principal
 from parley.chat.models import Message
-from parley.chat.service import allocate_seqs
+from parley.rooms.api import allocate_seqs
 from parley.core.outbox import OutboxEvent
 from parley.core.runtime import Runtime
 from parley.rooms import service as rooms

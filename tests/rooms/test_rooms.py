@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 
 from parley.chat.models import Message
-from parley.chat.service import allocate_seqs
+from parley.rooms.api import allocate_seqs
 from parley.chat.summaries import UNREAD_CAP
 from parley.core.runtime import Runtime
 from parley.rooms.models import RoomMember

@@ -1,0 +1,75 @@
+"""The accounts domain's public surface: what other domains may use of it.
+
+Other domains never touch the `members` table themselves: they join the read-only
+`directory` projection (id, nickname, nickname_key) and call the functions below.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from parley.accounts.auth import authenticate, read_credentials
+from parley.accounts.deps import ACCESS_COOKIE, CurrentAdmin, CurrentMember
+from parley.accounts.models import Member
+from parley.accounts.schemas import MemberOut, MemberSummary, NicknameChange, WithdrawRequest
+from parley.accounts.service import (
+    Principal,
+    check_password,
+    delete_member,
+    resolve_session,
+    set_nickname,
+)
+
+__all__ = [
+    "ACCESS_COOKIE",
+    "CurrentAdmin",
+    "CurrentMember",
+    "Member",
+    "MemberOut",
+    "MemberSummary",
+    "NicknameChange",
+    "Principal",
+    "WithdrawRequest",
+    "authenticate",
+    "check_password",
+    "delete_member",
+    "directory",
+    "get_member",
+    "lock_members",
+    "nickname_of",
+    "read_credentials",
+    "resolve_session",
+    "set_nickname",
+]
+
+#: the members others may see and join against: never password hashes or roles
+directory = select(Member.id, Member.nickname, Member.nickname_key).subquery("member_directory")
+
+
+async def get_member(session: AsyncSession, member_id: int) -> Member | None:
+    """The member row (read it; change it only through accounts' own services)."""
+    return await session.get(Member, member_id)
+
+
+async def nickname_of(session: AsyncSession, member_id: int) -> str | None:
+    nickname: str | None = await session.scalar(
+        select(Member.nickname).where(Member.id == member_id)
+    )
+    return nickname
+
+
+async def lock_members(session: AsyncSession, member_ids: Iterable[int]) -> list[int]:
+    """Lock the members' rows in id order (serialises work on a pair); returns those that
+    exist. `FOR NO KEY UPDATE` on PostgreSQL, so rows that merely reference a member
+    (messages) are not held up by it."""
+    ids = sorted(set(member_ids))
+    rows = await session.scalars(
+        select(Member.id)
+        .where(Member.id.in_(ids))
+        .order_by(Member.id)
+        .with_for_update(key_share=True)
+    )
+    return list(rows)

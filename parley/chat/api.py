@@ -1,0 +1,32 @@
+"""The chat domain's public surface: the message path, history, summaries, hooks."""
+
+from __future__ import annotations
+
+from parley.chat.attachment_ids import InvalidAttachments, parse_attachment_ids
+from parley.chat.frames import message_payload
+from parley.chat.history import message_visible_to, read_messages, visible_to
+from parley.chat.hooks import UploadInfo, hooks
+from parley.chat.models import Message
+from parley.chat.service import add_system_message, mark_read
+from parley.chat.summaries import latest_visible, unread_counts
+from parley.chat.writer import Ack, MessageWriter, Send, SendRejected
+
+__all__ = [
+    "Ack",
+    "InvalidAttachments",
+    "Message",
+    "MessageWriter",
+    "Send",
+    "SendRejected",
+    "UploadInfo",
+    "add_system_message",
+    "hooks",
+    "latest_visible",
+    "mark_read",
+    "message_payload",
+    "message_visible_to",
+    "parse_attachment_ids",
+    "read_messages",
+    "unread_counts",
+    "visible_to",
+]

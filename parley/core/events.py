@@ -1,0 +1,204 @@
+"""The one event path: every change a client can see becomes an `Event`, emitted by `emit`.
+
+An event is a server frame plus the rules of who gets it (`audience`, `room_ids`,
+`exclude_member`) and whose subscriptions or sessions it ends (`evict`, `evict_all`,
+`end_sessions`). `emit` writes it to the outbox in the caller's transaction, so it exists
+exactly when the change commits; the relay publishes it afterwards. The outbox row holds the
+event in its bus encoding, so the relay hands the bytes on without re-reading the frame.
+
+New messages are the one exception that does not pass through the outbox: the message row
+itself is the durable record (the hub reads gaps back from it), so the writer publishes
+their events right after its commit — see `docs/architecture.md`.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from parley.core.outbox import OUTBOX_PENDING, OutboxEvent
+
+
+def text_frame(payload: bytes) -> bytes:
+    """One unmasked, unfragmented WebSocket text frame (RFC 6455 §5.2) holding `payload`."""
+    size = len(payload)
+    if size < 126:
+        return bytes((0x81, size)) + payload
+    if size < 65_536:
+        return struct.pack("!BBH", 0x81, 126, size) + payload
+    return struct.pack("!BBQ", 0x81, 127, size) + payload
+
+
+@dataclass(slots=True)
+class Event:
+    """A server frame for the subscribers of a room, of several rooms, or of some members.
+
+    `seq` is set for timeline events: they are delivered in seq order, once. `audience`
+    limits a frame to some members (whispers, calls, personal events); with no `room_id` it
+    goes to every connection of those members. `evict` names members whose subscription to
+    the room ends once this frame is delivered (leave, kick, ban); `evict_all` ends every one
+    (delete). `end_sessions` closes the connections of those login sessions (logout, password
+    change, withdrawal) with 4001; `end_member` closes every connection of the audience.
+    """
+
+    room_id: int | None
+    payload: bytes
+    seq: int | None = None
+    audience: frozenset[int] | None = None
+    room_ids: tuple[int, ...] = ()
+    evict: frozenset[int] = frozenset()
+    evict_all: bool = False
+    exclude_member: int | None = None
+    end_sessions: frozenset[str] = frozenset()
+    end_member: bool = False
+    _frame: bytes | None = field(default=None, repr=False)
+
+    @property
+    def frame(self) -> bytes:
+        """The WebSocket frame bytes, built on first use and shared by every recipient."""
+        if self._frame is None:
+            self._frame = text_frame(self.payload)
+        return self._frame
+
+    @property
+    def ends_sessions(self) -> bool:
+        return bool(self.end_sessions) or self.end_member
+
+    def to_wire(self) -> bytes:
+        """The event as bus bytes (Redis, Kafka) and as stored in the outbox."""
+        raw: dict[str, Any] = {
+            "r": self.room_id,
+            "s": self.seq,
+            "a": sorted(self.audience) if self.audience is not None else None,
+            "rs": list(self.room_ids),
+            "e": sorted(self.evict),
+            "ea": self.evict_all,
+            "x": self.exclude_member,
+            "p": orjson.Fragment(self.payload),
+        }
+        if self.end_sessions:
+            raw["es"] = sorted(self.end_sessions)
+        if self.end_member:
+            raw["em"] = True
+        return orjson.dumps(raw)
+
+    @classmethod
+    def from_wire(cls, data: bytes | str) -> Event:
+        raw: dict[str, Any] = orjson.loads(data)
+        audience = raw.get("a")
+        return cls(
+            room_id=raw.get("r"),
+            payload=orjson.dumps(raw["p"]),
+            seq=raw.get("s"),
+            audience=frozenset(audience) if audience is not None else None,
+            room_ids=tuple(raw.get("rs") or ()),
+            evict=frozenset(raw.get("e") or ()),
+            evict_all=bool(raw.get("ea")),
+            exclude_member=raw.get("x"),
+            end_sessions=frozenset(raw.get("es") or ()),
+            end_member=bool(raw.get("em")),
+        )
+
+
+def make_event(
+    frame: Mapping[str, Any],
+    *,
+    room_id: int | None = None,
+    seq: int | None = None,
+    audience: Iterable[int] | None = None,
+    room_ids: Iterable[int] = (),
+    evict: Iterable[int] = (),
+    evict_all: bool = False,
+    exclude_member: int | None = None,
+    end_sessions: Iterable[str] = (),
+    end_member: bool = False,
+) -> Event:
+    """An event for `frame` with its delivery rules (see `Event`)."""
+    return Event(
+        room_id,
+        orjson.dumps(frame),
+        seq=seq,
+        audience=frozenset(audience) if audience is not None else None,
+        room_ids=tuple(room_ids),
+        evict=frozenset(evict),
+        evict_all=evict_all,
+        exclude_member=exclude_member,
+        end_sessions=frozenset(end_sessions),
+        end_member=end_member,
+    )
+
+
+def emit(
+    session: AsyncSession,
+    frame: Mapping[str, Any],
+    *,
+    room_id: int | None = None,
+    seq: int | None = None,
+    audience: Iterable[int] | None = None,
+    room_ids: Iterable[int] = (),
+    evict: Iterable[int] = (),
+    evict_all: bool = False,
+    exclude_member: int | None = None,
+    end_sessions: Iterable[str] = (),
+    end_member: bool = False,
+) -> Event:
+    """Emit a client-visible change in the caller's transaction: the one way events leave.
+
+    The frame, its audience and its eviction rules go to the outbox together; nothing is
+    published unless the transaction commits, and the relay publishes it after.
+    """
+    event = make_event(
+        frame,
+        room_id=room_id,
+        seq=seq,
+        audience=audience,
+        room_ids=room_ids,
+        evict=evict,
+        evict_all=evict_all,
+        exclude_member=exclude_member,
+        end_sessions=end_sessions,
+        end_member=end_member,
+    )
+    return emit_event(session, event)
+
+
+def emit_event(session: AsyncSession, event: Event) -> Event:
+    """`emit` for an event already built (a timeline event whose rules follow its frame)."""
+    session.add(OutboxEvent(room_id=event.room_id, payload=event.to_wire().decode()))
+    session.info[OUTBOX_PENDING] = True
+    return event
+
+
+#: system messages whose member leaves the room: their delivery ends the member's subscription
+REMOVALS = frozenset({"leave", "kick", "ban"})
+
+
+def message_event(frame: Mapping[str, Any]) -> Event:
+    """The event of a `message` frame: ordered by seq, whispers only to their two members.
+
+    A removal's system message (leave, kick, ban) evicts the removed member as it is
+    delivered, so no later seq of the room reaches their sockets. The rule is derived from
+    the stored message, so a gap fill or catch-up read back from the database carries it too.
+    """
+    audience = None
+    if frame.get("kind") == "whisper":
+        sender = (frame.get("sender") or {}).get("id")
+        audience = [m for m in (sender, frame.get("to")) if m is not None]
+    evict: list[int] = []
+    meta = frame.get("meta")
+    if frame.get("kind") == "system" and isinstance(meta, dict) and meta.get("event") in REMOVALS:
+        member_id = meta.get("member_id")
+        if isinstance(member_id, int):
+            evict.append(member_id)
+    return make_event(
+        frame,
+        room_id=int(frame["room_id"]),
+        seq=int(frame["seq"]),
+        audience=audience,
+        evict=evict,
+    )

@@ -1,0 +1,51 @@
+"""The rooms domain's public surface: membership checks, the seq counter, listings, hooks."""
+
+from __future__ import annotations
+
+from parley.rooms.access import (
+    advance_read_marker,
+    allocate_seqs,
+    bump_seqs,
+    get_membership,
+    get_room,
+    last_seqs,
+    nicknames_of_members,
+    room_ids_of,
+    rooms_of_member,
+)
+from parley.rooms.direct import create_direct_room, reseat
+from parley.rooms.events import announce_member, announce_room, room_payload
+from parley.rooms.guard import find_membership, load_room, not_a_member, room_not_found
+from parley.rooms.hooks import hooks
+from parley.rooms.listing import my_rooms
+from parley.rooms.models import Room
+from parley.rooms.schemas import MemberId, MyRoomOut, RoomOut
+from parley.rooms.service import leave_all_rooms
+
+__all__ = [
+    "MemberId",
+    "MyRoomOut",
+    "Room",
+    "RoomOut",
+    "advance_read_marker",
+    "allocate_seqs",
+    "announce_member",
+    "announce_room",
+    "bump_seqs",
+    "create_direct_room",
+    "find_membership",
+    "get_membership",
+    "get_room",
+    "hooks",
+    "last_seqs",
+    "leave_all_rooms",
+    "load_room",
+    "my_rooms",
+    "nicknames_of_members",
+    "not_a_member",
+    "reseat",
+    "room_ids_of",
+    "room_not_found",
+    "room_payload",
+    "rooms_of_member",
+]
