@@ -1,8 +1,10 @@
-"""Login throttling per account and per client address, with small limits."""
+"""Login throttling per account and per client address, with small limits: on the in-process
+counters (embedded mode) and on the Redis ones (shared by every process)."""
 
 from __future__ import annotations
 
 import asyncio
+import secrets
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
@@ -14,6 +16,7 @@ from parley.app import create_app
 from parley.core.config import Settings
 from parley.core.runtime import Runtime
 from tests.support.api import PASSWORD, assert_problem, login, signup
+from tests.support.services import REDIS_URL, port_open, service_missing
 from tests.support.services import test_settings as make_settings
 
 API = "/api/v1"
@@ -24,14 +27,25 @@ HOME = "203.0.113.7"  # the address of the `client` fixture
 ClientFactory = Callable[[str], AbstractAsyncContextManager[httpx.AsyncClient]]
 
 
+@pytest.fixture(params=["memory", "redis"])
+def counters(request: pytest.FixtureRequest) -> dict[str, object]:
+    """Settings that pick the login counters: in-process, or in Redis under a fresh prefix."""
+    if request.param == "memory":
+        return {}
+    if not port_open("127.0.0.1", 6379):
+        service_missing("Redis", "nothing listens on 127.0.0.1:6379")
+    return {"redis_url": REDIS_URL, "cluster_prefix": f"t{secrets.token_hex(6)}"}
+
+
 @pytest.fixture
-def settings(db_url: str) -> Settings:
+def settings(db_url: str, counters: dict[str, object]) -> Settings:
     """Overrides the conftest fixture, so `client` and `runtime` run with small limits."""
     return make_settings(
         db_url,
         login_failures_per_account=PER_ACCOUNT,
         login_attempts_per_address=PER_ADDRESS,
         login_window_seconds=WINDOW,
+        **counters,
     )
 
 
@@ -116,8 +130,10 @@ async def test_a_burst_of_concurrent_guesses_gets_no_more_than_the_limit(
     assert statuses == [401] * PER_ACCOUNT + [429] * (10 - PER_ACCOUNT), statuses
 
 
-async def test_the_window_ends(sqlite_url: str) -> None:
-    settings = make_settings(sqlite_url, login_failures_per_account=1, login_window_seconds=1)
+async def test_the_window_ends(sqlite_url: str, counters: dict[str, object]) -> None:
+    settings = make_settings(
+        sqlite_url, login_failures_per_account=1, login_window_seconds=1, **counters
+    )
     app = create_app(settings)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app, client=(HOME, 40000))
