@@ -55,7 +55,7 @@ class Settings(BaseSettings):
     #: (0: one per usable core, at most 8); more wait in a line of PASSWORD_HASH_QUEUE for
     #: at most PASSWORD_HASH_WAIT_SECONDS, and the rest get 503 `unavailable` + Retry-After
     password_hash_concurrency: Annotated[int, Field(ge=0, le=256)] = 0
-    password_hash_queue: Annotated[int, Field(ge=0, le=100_000)] = 32
+    password_hash_queue: Annotated[int, Field(ge=0, le=100_000)] = 16
     password_hash_wait_seconds: Annotated[float, Field(gt=0, le=120)] = 5.0
 
     login_failures_per_account: Annotated[int, Field(ge=1)] = 5
