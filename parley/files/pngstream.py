@@ -159,13 +159,19 @@ def _inflate(chunks: Iterator[bytes], limit: int) -> Iterator[bytes]:
     produced = 0
     for data in chunks:
         while data and produced < limit:
-            out = inflater.decompress(data, min(_STEP, limit - produced))
+            try:
+                out = inflater.decompress(data, min(_STEP, limit - produced))
+            except zlib.error as exc:  # not an OSError: say it the way Pillow would
+                raise OSError(f"broken PNG data: {exc}") from None
             data = inflater.unconsumed_tail
             produced += len(out)
             if out:
                 yield out
         if inflater.eof or produced >= limit:
             return
-    tail = inflater.flush()[: limit - produced]
+    try:
+        tail = inflater.flush()[: limit - produced]
+    except zlib.error as exc:
+        raise OSError(f"broken PNG data: {exc}") from None
     if tail:
         yield tail

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import struct
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -58,3 +60,21 @@ async def send(
         json={"body": body, "client_msg_id": f"{account.id}-{body}", **extra},
         headers=account.headers,
     )
+
+
+def chunk(kind: bytes, data: bytes) -> bytes:
+    body = kind + data
+    return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+
+def solid_png(width: int, height: int, rgb: tuple[int, int, int]) -> bytes:
+    """A PNG of one colour, written without a bitmap: each row repeats the one above."""
+    packer = zlib.compressobj(9)
+    parts = [packer.compress(b"\x00" + bytes(rgb) * width)]  # filter None, the pixels
+    up = b"\x02" + b"\x00" * (width * 3)  # filter Up, no change
+    parts += [packer.compress(up) for _ in range(height - 1)]
+    parts.append(packer.flush())
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    idat = b"".join(parts)
+    body = chunk(b"IHDR", header) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+    return b"\x89PNG\r\n\x1a\n" + body

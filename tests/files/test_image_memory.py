@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import io
-import struct
 import threading
 import time
-import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,6 +19,7 @@ import psutil
 import pytest
 from PIL import Image
 
+from tests.files.support import chunk, solid_png
 from tests.support.api import signup
 from tests.support.server import ServerProcess, running_server
 
@@ -28,24 +27,6 @@ MIB = 1024 * 1024
 SIDE = 7000
 PEAK_BOUND = 150 * MIB
 SETTLED_MARGIN = 40 * MIB
-
-
-def chunk(kind: bytes, data: bytes) -> bytes:
-    body = kind + data
-    return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
-
-
-def solid_png(width: int, height: int, rgb: tuple[int, int, int]) -> bytes:
-    """A PNG of one colour, written without a bitmap: each row repeats the one above."""
-    packer = zlib.compressobj(9)
-    parts = [packer.compress(b"\x00" + bytes(rgb) * width)]  # filter None, the pixels
-    up = b"\x02" + b"\x00" * (width * 3)  # filter Up, no change
-    parts += [packer.compress(up) for _ in range(height - 1)]
-    parts.append(packer.flush())
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    idat = b"".join(parts)
-    body = chunk(b"IHDR", header) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
-    return b"\x89PNG\r\n\x1a\n" + body
 
 
 def photo(kind: str, size: tuple[int, int] = (2400, 1600)) -> bytes:
