@@ -6,21 +6,21 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
 
-from parley.core.database import MAX_BIGINT
+from parley.core.fields import ClientMsgId, Id, MessageBody, Seq
 from parley.core.schemas import StrictModel
 
 
 class SendMessage(StrictModel):
-    #: validated by the same rules as the WebSocket `send` frame (lengths, control characters)
-    body: Annotated[str, Field(max_length=400_000)]
-    client_msg_id: Annotated[str, Field(min_length=1, max_length=64)]
-    to: Annotated[int | None, Field(ge=1, le=MAX_BIGINT)] = None
+    #: the field types of the WebSocket `send` frame (lengths, control characters)
+    body: MessageBody
+    client_msg_id: ClientMsgId
+    to: Id | None = None
     #: ids of files the caller uploaded (`POST /files`), at most 10
     attachments: Annotated[list[int] | None, Field(max_length=64)] = None
 
 
 class ReadMarker(StrictModel):
-    seq: Annotated[int, Field(ge=0, le=MAX_BIGINT)]
+    seq: Seq
 
 
 class AckOut(BaseModel):

@@ -1,7 +1,7 @@
 """Picks this process's bus and shared-state implementations from the settings.
 
 Embedded (no Redis, bus `memory`): everything in-process. With `PARLEY_REDIS_URL`: presence,
-send limits, the typing throttle and WebSocket tickets live in Redis, shared by every
+send, call and read limits, the typing throttle and WebSocket tickets live in Redis, shared by every
 process. `PARLEY_BUS` picks how events travel between processes.
 """
 
@@ -26,6 +26,9 @@ class Components:
     presence: Presence
     tickets: TicketStore
     send_limits: RateLimiter
+    #: per-member budgets of `call` and `read` frames
+    call_limits: RateLimiter
+    read_limits: RateLimiter
     typing_throttle: Throttle
     #: readiness checks for /readyz, by name
     checks: dict[str, Callable[[], Awaitable[None]]]
@@ -59,6 +62,8 @@ def build_components(runtime: Runtime, on_presence: StatusListener) -> Component
             presence=MemoryPresence(settings.presence_grace_seconds, on_presence),
             tickets=MemoryTicketStore(settings.ws_ticket_ttl_seconds),
             send_limits=LocalRateLimiter(settings.send_rate, settings.send_burst),
+            call_limits=LocalRateLimiter(settings.call_rate, settings.call_burst),
+            read_limits=LocalRateLimiter(settings.read_rate, settings.read_burst),
             typing_throttle=LocalThrottle(settings.typing_interval_seconds),
             checks=checks,
             start=lambda: None,
@@ -77,6 +82,12 @@ def build_components(runtime: Runtime, on_presence: StatusListener) -> Component
         tickets=RedisTicketStore(redis, settings),
         send_limits=RedisRateLimiter(
             redis, settings, "send", settings.send_rate, settings.send_burst
+        ),
+        call_limits=RedisRateLimiter(
+            redis, settings, "call", settings.call_rate, settings.call_burst
+        ),
+        read_limits=RedisRateLimiter(
+            redis, settings, "read", settings.read_rate, settings.read_burst
         ),
         typing_throttle=RedisThrottle(redis, settings, "typing", settings.typing_interval_seconds),
         checks=checks,

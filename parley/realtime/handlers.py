@@ -1,7 +1,9 @@
-"""Client frames of protocol v1: each is validated, authorised, then acted on.
+"""Client frames of protocol v1: each is decoded into its model, authorised, then acted on.
 
-A bad frame gets an `error {code, detail, ref?}` and the connection carries on; only abuse
-(too many pending sends) closes it.
+A bad frame gets an `error {code, detail, ref?}` and the connection carries on; so does a
+frame that meets an unavailable database (`unavailable`: retry). Abuse closes it: too many
+pending sends stop the reading, and sustained flooding (many frames refused as
+`rate_limited` in a short time) closes with 4008.
 """
 
 from __future__ import annotations
@@ -12,56 +14,57 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import orjson
+from msgspec import UNSET
 
-from parley.chat import service as chat_service
-from parley.chat.history import read_messages
-from parley.chat.writer import Ack, SendRejected
-from parley.core.database import MAX_BIGINT
-from parley.files.attachments import InvalidAttachments, parse_attachment_ids
+from parley.chat.api import Ack, SendRejected, mark_read, read_messages
+from parley.core.errors import is_database_unavailable
+from parley.core.ratelimit import RateLimiter, TokenBucket
 from parley.realtime.connection import Connection
 from parley.realtime.events import RoomEvent
+from parley.realtime.protocol import (
+    AnyClientFrame,
+    ClientCall,
+    ClientPing,
+    ClientRead,
+    ClientSend,
+    ClientSubscribe,
+    ClientTyping,
+    ClientUnsubscribe,
+    FrameError,
+    MemberRef,
+    RoomSeq,
+    ServerCall,
+    ServerFrame,
+    ServerPong,
+    ServerReady,
+    ServerReset,
+    ServerSubscribed,
+    decode_client_frame,
+    encode,
+    error,
+)
 from parley.realtime.service import Realtime
 from parley.realtime.wire import text_frame
-from parley.rooms.access import get_membership, rooms_of_member
+from parley.rooms.api import get_membership, rooms_of_member
+from parley.social.api import is_blocked
 
 log = logging.getLogger("parley.realtime")
 
-CALL_ACTIONS = frozenset({"request", "accept", "reject", "hangup", "offer", "answer", "ice"})
-CALL_DATA_MAX_BYTES = 16 * 1024
-PING_ID_MAX = 64
+CLOSE_POLICY = 4008
+#: refusals for rate (`rate_limited`) a connection may collect within the window before it
+#: is closed with 4008: a client that ignores the answers is flooding, not chatting
+FLOOD_MAX_REFUSALS = 50
+FLOOD_WINDOW_SECONDS = 10.0
 
-
-class FrameError(Exception):
-    def __init__(self, code: str, detail: str, ref: Any = None) -> None:
-        super().__init__(detail)
-        self.code = code
-        self.detail = detail
-        self.ref = ref
+__all__ = ["CLOSE_POLICY", "FrameError", "Session", "error_frame"]
 
 
 def error_frame(code: str, detail: str, ref: Any = None) -> dict[str, Any]:
+    """An `error` frame as a dict (for callers outside a session, e.g. the gateway)."""
     frame: dict[str, Any] = {"type": "error", "code": code, "detail": detail}
     if ref is not None:
         frame["ref"] = ref
     return frame
-
-
-def _id_field(frame: dict[str, Any], name: str, *, required: bool = True) -> int | None:
-    value = frame.get(name)
-    if value is None and not required:
-        return None
-    if type(value) is not int or not 1 <= value <= MAX_BIGINT:
-        raise FrameError("invalid_field", f"{name} must be a positive integer")
-    return value
-
-
-def _seq_field(frame: dict[str, Any], name: str, *, required: bool) -> int | None:
-    value = frame.get(name)
-    if value is None and not required:
-        return None
-    if type(value) is not int or not 0 <= value <= MAX_BIGINT:
-        raise FrameError("invalid_field", f"{name} must be a non-negative integer")
-    return value
 
 
 class Session:
@@ -71,55 +74,79 @@ class Session:
         self.realtime = realtime
         self.conn = conn
         self.db = realtime.runtime.db
+        settings = realtime.settings
         self.pending: set[asyncio.Future[Ack]] = set()
         #: cleared while too many sends await their commit: the gateway stops reading the
         #: socket, so a client that pipelines faster than we store is slowed down by TCP
         self.capacity = asyncio.Event()
         self.capacity.set()
-        self.handlers: dict[str, Callable[[dict[str, Any]], Awaitable[None]]] = {
-            "subscribe": self.on_subscribe,
-            "unsubscribe": self.on_unsubscribe,
-            "send": self.on_send,
-            "typing": self.on_typing,
-            "read": self.on_read,
-            "call": self.on_call,
-            "ping": self.on_ping,
+        #: every frame but `send` (which has the member's send budget) draws on this
+        self.frame_budget = TokenBucket(settings.ws_frame_rate, settings.ws_frame_burst)
+        self.refusals = TokenBucket(FLOOD_MAX_REFUSALS / FLOOD_WINDOW_SECONDS, FLOOD_MAX_REFUSALS)
+        self.handlers: dict[type[Any], Callable[[Any], Awaitable[None]]] = {
+            ClientSubscribe: self.on_subscribe,
+            ClientUnsubscribe: self.on_unsubscribe,
+            ClientSend: self.on_send,
+            ClientTyping: self.on_typing,
+            ClientRead: self.on_read,
+            ClientCall: self.on_call,
+            ClientPing: self.on_ping,
         }
+
+    def reply(self, frame: ServerFrame) -> None:
+        self.conn.write(text_frame(encode(frame)))
 
     async def send_ready(self) -> None:
         async with self.db.read_sessions() as session:
             rooms = await rooms_of_member(session, self.conn.member_id)
-        self.conn.send(
-            {
-                "type": "ready",
-                "member": {"id": self.conn.member_id, "nickname": self.conn.nickname},
-                "rooms": [{"room_id": r, "last_seq": s} for r, s in rooms],
-            }
-        )
+        member = MemberRef(self.conn.member_id, self.conn.nickname)
+        self.reply(ServerReady(member, [RoomSeq(r, s) for r, s in rooms]))
 
     async def handle_text(self, text: str) -> None:
+        frame: AnyClientFrame | None = None
         try:
-            frame = orjson.loads(text)
-        except orjson.JSONDecodeError:
-            self.conn.send(error_frame("malformed_frame", "frame is not valid JSON"))
-            return
-        if not isinstance(frame, dict):
-            self.conn.send(error_frame("malformed_frame", "frame must be a JSON object"))
-            return
-        kind = frame.get("type")
-        handler = self.handlers.get(kind) if isinstance(kind, str) else None
-        if handler is None:
-            self.conn.send(error_frame("unknown_type", "unknown or missing frame type"))
-            return
-        try:
-            await handler(frame)
+            frame = decode_client_frame(text)
         except FrameError as exc:
-            self.conn.send(error_frame(exc.code, exc.detail, exc.ref))
-        except SendRejected as exc:
-            self.conn.send(error_frame(exc.code, exc.detail, frame.get("client_msg_id")))
-        except (OSError, ConnectionError) as exc:
+            bad: FrameError | None = exc
+        else:
+            bad = None
+        # bad frames count too: flooding with garbage is flooding
+        if type(frame) is not ClientSend and self.frame_budget.take(None):
+            self.refuse("rate_limited", "too many frames; slow down")
+            return
+        if frame is None:
+            assert bad is not None
+            self.refuse(bad.code, bad.detail, bad.ref)
+            return
+        try:
+            await self.handlers[type(frame)](frame)
+        except FrameError as exc:
+            self.refuse(exc.code, exc.detail, exc.ref)
+        except Exception as exc:
+            # what the answer is about: a send's client_msg_id, else the frame's room
+            ref: str | int | None = None
+            if isinstance(frame, ClientSend):
+                ref = frame.client_msg_id
+            elif not isinstance(frame, ClientPing):
+                ref = frame.room_id
+            if not is_database_unavailable(exc):
+                log.exception("frame failed", extra={"frame": type(frame).__name__})
+                self.refuse("internal_error", "the frame could not be handled", ref)
+                return
             log.warning("frame failed: service unavailable", extra={"error": repr(exc)})
-            self.conn.send(error_frame("unavailable", "a service is unavailable; retry"))
+            self.refuse("unavailable", "a service is unavailable; retry", ref)
+
+    def refuse(self, code: str, detail: str, ref: str | int | None = None) -> None:
+        """Answer with an error; refusals for rate count towards closing a flooder."""
+        self.reply(error(code, detail, ref))
+        if code == "rate_limited" and self.refusals.take(None):
+            log.info("closing a flooding connection", extra={"member_id": self.conn.member_id})
+            self.conn.close(CLOSE_POLICY, "rate limit: too many frames")
+
+    async def _take(self, limits: RateLimiter, what: str) -> None:
+        wait = await limits.take(str(self.conn.member_id))
+        if wait:
+            raise FrameError("rate_limited", f"too many {what} frames; retry in {wait:.2f} s")
 
     async def _require_member(self, room_id: int) -> None:
         async with self.db.read_sessions() as session:
@@ -128,25 +155,29 @@ class Session:
             # the same answer whether the room exists or not: private rooms do not leak
             raise FrameError("not_a_member", "not a member of this room", room_id)
 
-    async def on_subscribe(self, frame: dict[str, Any]) -> None:
-        room_id = _id_field(frame, "room_id")
-        after_seq = _seq_field(frame, "after_seq", required=False)
-        assert room_id is not None
+    async def on_subscribe(self, frame: ClientSubscribe) -> None:
+        room_id, after_seq = frame.room_id, frame.after_seq
         await self._require_member(room_id)
         hub, conn = self.realtime.hub, self.conn
         if hub.is_subscribed(conn, room_id):
             hub.unsubscribe(conn, room_id)
         live_from = await hub.begin_subscription(conn, room_id)
         try:
+            # a removal that committed between the check above and the registration was
+            # delivered before this connection listened: ask again now that it listens
+            # (any later removal's event will evict it)
+            if not hub.is_subscribed(conn, room_id):
+                raise FrameError("not_a_member", "not a member of this room", room_id)
+            await self._require_member(room_id)
             if after_seq is not None and after_seq < live_from:
                 if live_from - after_seq > self.realtime.settings.resume_max_messages:
-                    conn.send({"type": "reset", "room_id": room_id, "last_seq": live_from})
+                    self.reply(ServerReset(room_id, live_from))
                 else:
                     await self._replay(room_id, after_seq, live_from)
         except BaseException:
             hub.unsubscribe(conn, room_id)
             raise
-        conn.send({"type": "subscribed", "room_id": room_id, "last_seq": live_from})
+        self.reply(ServerSubscribed(room_id, live_from))
         hub.finish_subscription(conn, room_id, live_from)
 
     async def _replay(self, room_id: int, after_seq: int, up_to: int) -> None:
@@ -169,23 +200,20 @@ class Session:
             cursor = page[-1]["seq"]
             await self.conn.drain()
 
-    async def on_unsubscribe(self, frame: dict[str, Any]) -> None:
-        room_id = _id_field(frame, "room_id")
-        assert room_id is not None
-        self.realtime.hub.unsubscribe(self.conn, room_id)
+    async def on_unsubscribe(self, frame: ClientUnsubscribe) -> None:
+        self.realtime.hub.unsubscribe(self.conn, frame.room_id)
 
-    async def on_send(self, frame: dict[str, Any]) -> None:
-        room_id = _id_field(frame, "room_id")
-        to = _id_field(frame, "to", required=False)
+    async def on_send(self, frame: ClientSend) -> None:
+        realtime, client_msg_id = self.realtime, frame.client_msg_id
+        attachments = tuple(dict.fromkeys(frame.attachments)) if frame.attachments else ()
         try:
-            attachments = parse_attachment_ids(frame.get("attachments"))
-        except InvalidAttachments as exc:
-            raise FrameError(exc.code, exc.detail, frame.get("client_msg_id")) from None
-        assert room_id is not None
-        realtime = self.realtime
-        client_msg_id, body = realtime.validate_send(frame.get("client_msg_id"), frame.get("body"))
-        await realtime.check_send_rate(self.conn.member_id)
-        future = realtime.submit(self.conn.member_id, room_id, client_msg_id, body, to, attachments)
+            body = realtime.check_body(frame.body)
+            await realtime.check_send_rate(self.conn.member_id)
+            future = realtime.submit(
+                self.conn.member_id, frame.room_id, client_msg_id, body, frame.to, attachments
+            )
+        except SendRejected as exc:
+            raise FrameError(exc.code, exc.detail, client_msg_id) from None
         self.pending.add(future)
         if len(self.pending) >= realtime.settings.ws_max_pending_sends:
             self.capacity.clear()
@@ -202,65 +230,43 @@ class Session:
             if exc is None:
                 self.conn.send(future.result().frame())
             elif isinstance(exc, SendRejected):
-                self.conn.send(error_frame(exc.code, exc.detail, client_msg_id))
+                self.reply(error(exc.code, exc.detail, client_msg_id))
             else:
-                self.conn.send(error_frame("unavailable", "not stored; retry", client_msg_id))
+                self.reply(error("unavailable", "not stored; retry", client_msg_id))
 
         return done
 
-    async def on_typing(self, frame: dict[str, Any]) -> None:
-        room_id = _id_field(frame, "room_id")
-        assert room_id is not None
-        if not self.realtime.hub.is_subscribed(self.conn, room_id):
-            raise FrameError("not_subscribed", "subscribe to the room first", room_id)
-        self.realtime.typing(self.conn.member_id, room_id)
+    async def on_typing(self, frame: ClientTyping) -> None:
+        if not self.realtime.hub.is_subscribed(self.conn, frame.room_id):
+            raise FrameError("not_subscribed", "subscribe to the room first", frame.room_id)
+        self.realtime.typing(self.conn.member_id, frame.room_id)
 
-    async def on_read(self, frame: dict[str, Any]) -> None:
-        room_id = _id_field(frame, "room_id")
-        seq = _seq_field(frame, "seq", required=True)
-        assert room_id is not None and seq is not None
-        async with self.db.transaction() as session:
-            marked = await chat_service.mark_read(session, room_id, self.conn.member_id, seq)
+    async def on_read(self, frame: ClientRead) -> None:
+        await self._take(self.realtime.read_limits, "read")
+        async with self.db.transaction() as session:  # a moved marker emits `read` with it
+            marked = await mark_read(session, frame.room_id, self.conn.member_id, frame.seq)
         if marked is None:
-            raise FrameError("not_a_member", "not a member of this room", room_id)
-        self.realtime.read_marker(self.conn.member_id, room_id, marked)
+            raise FrameError("not_a_member", "not a member of this room", frame.room_id)
 
-    async def on_call(self, frame: dict[str, Any]) -> None:
-        room_id = _id_field(frame, "room_id")
-        to = _id_field(frame, "to")
-        action = frame.get("action")
-        assert room_id is not None and to is not None
-        if action not in CALL_ACTIONS:
-            raise FrameError("invalid_field", f"action must be one of {sorted(CALL_ACTIONS)}")
-        data = frame.get("data")
-        if data is not None and len(orjson.dumps(data)) > CALL_DATA_MAX_BYTES:
-            raise FrameError("too_large", "call data is too large")
-        if to == self.conn.member_id:
+    async def on_call(self, frame: ClientCall) -> None:
+        """Relayed to the callee alone, if both are in the room and neither blocked the
+        other (like whispers and direct messages)."""
+        await self._take(self.realtime.call_limits, "call")
+        me, room_id, to = self.conn.member_id, frame.room_id, frame.to
+        if to == me:
             raise FrameError("invalid_target", "cannot call yourself")
         await self._require_member(room_id)
         async with self.db.read_sessions() as session:
             if await get_membership(session, room_id, to) is None:
                 raise FrameError("invalid_target", "the callee is not a member of the room")
-        relayed: dict[str, Any] = {
-            "type": "call",
-            "room_id": room_id,
-            "from": self.conn.member_id,
-            "action": action,
-        }
-        if data is not None:
-            relayed["data"] = data
-        await self.realtime.publish(
-            RoomEvent(None, orjson.dumps(relayed), audience=frozenset({to}))
-        )
+            if await is_blocked(session, me, to):
+                raise FrameError("blocked", "one of you has blocked the other")
+        data = UNSET if frame.data is None else frame.data
+        relayed = encode(ServerCall(room_id, me, frame.action, data))
+        await self.realtime.publish(RoomEvent(None, relayed, audience=frozenset({to})))
 
-    async def on_ping(self, frame: dict[str, Any]) -> None:
-        ping_id = frame.get("id")
-        valid = (isinstance(ping_id, str) and len(ping_id) <= PING_ID_MAX) or (
-            type(ping_id) is int and abs(ping_id) <= MAX_BIGINT
-        )
-        if not valid:
-            raise FrameError("invalid_field", "id must be a short string or an integer")
-        self.conn.send({"type": "pong", "id": ping_id})
+    async def on_ping(self, frame: ClientPing) -> None:
+        self.reply(ServerPong(frame.id))
 
     def cancel_pending(self) -> None:
         """The connection is gone: acks can no longer be delivered (the sends still commit)."""
