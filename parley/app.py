@@ -19,6 +19,7 @@ from parley.core.errors import install_error_handlers
 from parley.core.http import BodySizeLimitMiddleware
 from parley.core.logging import AccessLogMiddleware
 from parley.core.openapi import install_openapi
+from parley.core.proxy import ForwardedHeadersMiddleware, parse_networks
 from parley.core.runtime import Runtime
 from parley.files.service import start_files, stop_files
 from parley.files.views import router as files_router
@@ -70,7 +71,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
     if settings.role != "api":  # `--role gateway` (or `all`) serves the WebSocket…
         app.add_middleware(GatewayMiddleware)
     if settings.role == "gateway":  # …and then only that, the probes and /metrics
-        app.add_middleware(AccessLogMiddleware)
+        _add_outer_middleware(app, settings)
         return app
     app.include_router(accounts_router, prefix=API_PREFIX)
     app.include_router(flows_router, prefix=API_PREFIX)
@@ -93,5 +94,14 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
         default_limit=JSON_BODY_LIMIT,
         limits={f"{API_PREFIX}/files": upload_limit},
     )
-    app.add_middleware(AccessLogMiddleware)
+    _add_outer_middleware(app, settings)
     return app
+
+
+def _add_outer_middleware(app: FastAPI, settings: Settings) -> None:
+    """The access log, and outside it the proxy headers: the log, the login throttle and
+    the cookies' `Secure` flag all see the client's address and scheme, not the proxy's."""
+    app.add_middleware(AccessLogMiddleware)
+    app.add_middleware(
+        ForwardedHeadersMiddleware, trusted=parse_networks(settings.forwarded_allow_ips)
+    )

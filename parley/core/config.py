@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
@@ -43,6 +44,10 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: Annotated[int, Field(ge=1, le=65535)] = 8000
     role: RoleName = "all"
+    #: reverse proxies whose `X-Forwarded-For` / `X-Forwarded-Proto` are believed: IPs or
+    #: CIDR networks, comma-separated in the environment (`10.0.0.5,10.1.0.0/16`); empty:
+    #: nobody, the connection's own address and scheme count
+    forwarded_allow_ips: Annotated[list[str], NoDecode] = []
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     data_dir: Path | None = None
 
@@ -154,6 +159,20 @@ class Settings(BaseSettings):
         if url.drivername not in SUPPORTED_DRIVERS:
             raise ValueError(f"driver must be one of {', '.join(SUPPORTED_DRIVERS)}")
         return value
+
+    @field_validator("forwarded_allow_ips", mode="before")
+    @classmethod
+    def _split_forwarded_allow_ips(cls, value: Any) -> Any:
+        if isinstance(value, str):  # the environment's comma list (a TOML file gives a list)
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("forwarded_allow_ips")
+    @classmethod
+    def _check_forwarded_allow_ips(cls, value: list[str]) -> list[str]:
+        from parley.core.proxy import parse_networks
+
+        return [str(network) for network in parse_networks(value)]
 
     @field_validator("secret_key")
     @classmethod

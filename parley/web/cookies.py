@@ -10,8 +10,9 @@
 * `parley_csrf` — the double-submit token, readable by scripts: forms repeat it in a hidden
   field, scripts in the `X-CSRF-Token` header. A new one is issued at each login.
 
-Cookies are `Secure` when the request arrived over HTTPS (behind a proxy, run uvicorn with
-forwarded headers so the scheme is known).
+Cookies are `Secure` when the request arrived over HTTPS; behind a proxy that terminates
+TLS, the scheme is its `X-Forwarded-Proto`, believed when `PARLEY_FORWARDED_ALLOW_IPS` names
+the proxy (parley/core/proxy.py).
 """
 
 from __future__ import annotations
