@@ -9,8 +9,10 @@ another component changed the warning filters.
 Memory: the full bitmap of a large image is never held. A JPEG is decoded scaled down by
 libjpeg (`draft`), a PNG in stripes (`pngstream`); anything else (GIF, WebP, interlaced PNG)
 is decoded whole only while its bitmap fits `FULL_DECODE_MAX_BYTES`, and otherwise is kept
-without a thumbnail. After each decode, glibc is asked to return freed memory to the kernel
-(`malloc_trim`), because Pillow's large blocks otherwise stay in the allocator's arenas.
+without a thumbnail; so is a progressive JPEG whose coefficients (which libjpeg keeps for
+the whole image, at any scale) do not fit. After each decode, glibc is asked to return
+freed memory to the kernel (`malloc_trim`): Pillow's large blocks otherwise stay in the
+allocator's arenas.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from PIL import Image, PngImagePlugin, UnidentifiedImageError
+from PIL import Image, JpegImagePlugin, PngImagePlugin, UnidentifiedImageError
 
 from parley.core.errors import ParleyError
 from parley.files import pngstream
@@ -115,6 +117,8 @@ def _shrink(image: Image.Image) -> Image.Image | None:
         small = pngstream.reduced(image, factor)
         region = (0.0, 0.0, width / factor, height / factor)
         return small.resize(size, Image.Resampling.LANCZOS, box=region)
+    if _coefficient_bytes(image) > FULL_DECODE_MAX_BYTES:
+        return None
     image.draft("RGB", box)  # JPEG: libjpeg decodes at 1/2, 1/4 or 1/8 of the size
     width, height = image.size
     if width * height * _pixel_bytes(image.mode) > FULL_DECODE_MAX_BYTES:
@@ -137,6 +141,21 @@ def fitted(width: int, height: int) -> tuple[int, int]:
     exact = side / aspect
     candidates = (math.floor(exact), math.ceil(exact))
     return side, max(1, min(candidates, key=lambda n: 0 if n == 0 else abs(aspect - side / n)))
+
+
+def _coefficient_bytes(image: Image.Image) -> int:
+    """What libjpeg holds for a progressive JPEG whatever the scale: every component's DCT
+    coefficients, 2 bytes each (147 MiB for 7000 x 7000 at 4:2:0). 0 for anything else."""
+    if not isinstance(image, JpegImagePlugin.JpegImageFile) or not (
+        image.info.get("progressive") or image.info.get("progression")
+    ):
+        return 0
+    width, height = image.size
+    layers = image.layer or [(0, 1, 1, 0)] * len(image.getbands())
+    h_max = max(layer[1] for layer in layers)
+    v_max = max(layer[2] for layer in layers)
+    samples = sum(width * height * h * v // (h_max * v_max) for _, h, v, _ in layers)
+    return 2 * samples
 
 
 def _pixel_bytes(mode: str) -> int:

@@ -187,3 +187,22 @@ async def test_an_upload_over_the_pixel_limit_is_refused_as_a_problem(
     assert fine.status_code == 201 and fine.json()["has_thumbnail"] is True
     thumb = await client.get(f"{API}/files/{fine.json()['id']}/thumbnail", headers=alice.headers)
     assert thumb.status_code == 200
+
+
+def test_a_progressive_jpeg_is_judged_by_its_coefficients_a_baseline_one_by_its_draft(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """libjpeg keeps a progressive JPEG's coefficients for the whole image at any scale
+    (147 MiB for 7000 x 7000), while a baseline one is decoded at 1/8 of its size."""
+    monkeypatch.setattr(images, "FULL_DECODE_MAX_BYTES", 1_300_000)
+    progressive = tmp_path / "progressive.jpg"
+    progressive.write_bytes(
+        saved(Image.new("RGB", (800, 600), (9, 9, 9)), "JPEG", progressive=True)
+    )
+    assert make_thumbnail(progressive, 50_000_000) is None  # 800 x 600 x 1.5 x 2 bytes
+    baseline = tmp_path / "baseline.jpg"
+    baseline.write_bytes(saved(Image.new("RGB", (2560, 1920), (9, 9, 9)), "JPEG"))
+    thumbnail = make_thumbnail(baseline, 50_000_000)  # drafted to 640 x 480 x 4 bytes
+    assert thumbnail is not None
+    with Image.open(io.BytesIO(thumbnail.data)) as got:
+        assert got.size == (320, 240)
