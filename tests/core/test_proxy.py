@@ -43,7 +43,7 @@ async def _seen(peer: str, trusted: str, headers: dict[str, str]) -> str:
             "::1",
             {"X-Forwarded-For": "1.2.3.4", "X-Forwarded-Proto": "https"},
             "1.2.3.4 https",
-        ),  # noqa: E501
+        ),
         ("10.0.0.5", "10.0.0.0/8", {"X-Forwarded-Proto": "gopher"}, "10.0.0.5 http"),
         ("10.0.0.5", "10.0.0.0/8", {"X-Forwarded-Proto": "https, http"}, "10.0.0.5 http"),
     ],
