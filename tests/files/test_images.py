@@ -4,10 +4,12 @@ filters, and what cannot be decoded within the budget is kept without a thumbnai
 
 from __future__ import annotations
 
+import asyncio
 import io
 import os
 import random
 import struct
+import threading
 import warnings
 import zlib
 from pathlib import Path
@@ -206,3 +208,22 @@ def test_a_progressive_jpeg_is_judged_by_its_coefficients_a_baseline_one_by_its_
     assert thumbnail is not None
     with Image.open(io.BytesIO(thumbnail.data)) as got:
         assert got.size == (320, 240)
+
+
+@pytest.fixture
+def one_decoder(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Set before the app's settings are read (requested ahead of `client`)."""
+    monkeypatch.setenv("PARLEY_IMAGE_DECODE_CONCURRENCY", "1")
+
+
+async def test_decodes_run_in_a_pool_of_the_configured_size(
+    one_decoder: None, client: httpx.AsyncClient
+) -> None:
+    alice = await signup(client)
+    pictures = [saved(Image.new("RGB", (900, 700), (n, 0, 0))) for n in range(5)]
+    before = set(threading.enumerate())  # other tests' services may have left theirs
+    answers = await asyncio.gather(*(upload(client, alice, data) for data in pictures))
+    assert all(a.status_code == 201 and a.json()["has_thumbnail"] for a in answers)
+    started = set(threading.enumerate()) - before
+    decoders = [t for t in started if t.name.startswith("parley-image")]
+    assert len(decoders) == 1  # five uploads at once, one decoding thread
