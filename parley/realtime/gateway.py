@@ -10,8 +10,7 @@ from fastapi import WebSocket
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocketDisconnect
 
-from parley.accounts.auth import authenticate, read_credentials
-from parley.accounts.service import Principal, resolve_session
+from parley.accounts.api import Principal, authenticate, read_credentials, resolve_session
 from parley.core.errors import ParleyError
 from parley.realtime import handlers
 from parley.realtime.connection import Connection
