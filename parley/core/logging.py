@@ -28,9 +28,20 @@ _QUIET_LOGGERS = ("alembic.runtime.plugins", "aiosqlite")
 _QUERY = re.compile(r"(/[^\s?\"'<>]*)\?[^\s\"'<>]*")
 
 
+#: websockets' debug lines print every handshake header (`< Authorization: Bearer …`)
+_CREDENTIAL_HEADER = re.compile(
+    r"^([<>] (?:authorization|proxy-authorization|cookie|set-cookie)):.*$", re.I | re.M
+)
+
+
 def scrub_queries(text: str) -> str:
-    """Drop the query string of every path in `text` (`/ws?ticket=x` becomes `/ws?…`)."""
-    return _QUERY.sub(r"\1?…", text) if "?" in text else text
+    """Drop the query string of every path in `text` (`/ws?ticket=x` becomes `/ws?…`), and
+    the value of a logged credential header."""
+    if "?" in text:
+        text = _QUERY.sub(r"\1?…", text)
+    if text.startswith(("< ", "> ")):
+        text = _CREDENTIAL_HEADER.sub(r"\1: …", text)
+    return text
 
 
 class JsonFormatter(logging.Formatter):

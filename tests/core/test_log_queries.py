@@ -25,6 +25,14 @@ async def _websocket(url: str) -> None:
         pass
 
 
+async def _websocket_with(url: str, headers: dict[str, str]) -> None:
+    try:
+        async with websockets.connect(url, open_timeout=5, additional_headers=headers) as conn:
+            await asyncio.wait_for(conn.recv(), 5)
+    except (websockets.WebSocketException, TimeoutError, OSError):
+        pass
+
+
 async def _traffic(base_url: str) -> list[str]:
     """Every kind of request whose URL carries a secret; returns the secrets."""
     client = Server(base_url)
@@ -37,6 +45,8 @@ async def _traffic(base_url: str) -> list[str]:
         await _websocket(f"{ws}?ticket=SECRET-T2&access_token=SECRET-A2")
         await _websocket(f"{ws}?access_token={member.token}")
         await _websocket(f"{ws}/?ticket=SECRET-T3")  # an unknown WebSocket path
+        # at debug, websockets prints every handshake header: credentials must not show
+        await _websocket_with(ws, {**member.headers, "Cookie": "parley_access=SECRET-C1"})
         http = client.http
         await http.get(f"{base_url}/healthz?token=SECRET-H1")
         await http.get("/me?access_token=SECRET-H2", headers=member.headers)
@@ -79,6 +89,9 @@ def test_scrubbing_keeps_paths_and_sentences() -> None:
     assert scrub_queries("GET http://h:1/a/b?c=d HTTP/1.1") == "GET http://h:1/a/b?… HTTP/1.1"
     assert scrub_queries("is the database up? yes") == "is the database up? yes"
     assert scrub_queries("WHERE id = ? AND b = ?") == "WHERE id = ? AND b = ?"
+    assert scrub_queries("< Authorization: Bearer abc") == "< Authorization: …"
+    assert scrub_queries("< cookie: a=b") == "< cookie: …"
+    assert scrub_queries("< Host: parley") == "< Host: parley"
     record = logging.LogRecord("x", logging.INFO, __file__, 1, "%s", ("/ws?ticket=t",), None)
     record.target = "/api?token=t"
     entry = json.loads(JsonFormatter().format(record))
