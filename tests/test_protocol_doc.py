@@ -57,6 +57,11 @@ SERVER_FRAMES: dict[str, tuple[set[str], set[str]]] = {
     "call": ({"room_id", "from", "action"}, {"data"}),
     "reset": ({"room_id", "last_seq"}, set()),
     "pong": ({"id"}, set()),
+    # the one event path (issue 10): personal events and ended sessions
+    "session_ended": ({"reason"}, set()),
+    "profile": ({"member"}, set()),
+    "friend": ({"event", "member", "by"}, set()),
+    "block": ({"event", "member"}, set()),
 }
 EXPECTED = {CLIENT: CLIENT_FRAMES, SERVER: SERVER_FRAMES}
 
@@ -239,10 +244,16 @@ async def test_a_real_server_speaks_the_documented_protocol(tmp_path: Path) -> N
             await http.post(f"/api/v1/rooms/{room_id}/join", headers=bob.headers)
             ticket = await http.post("/api/v1/auth/ws-ticket", headers=bob.headers)
             b = await connect(f"{server.ws_url}?ticket={ticket.json()['ticket']}", proxy=None)
+            # something unread for bob, so his read marker moves (an unmoved one is not sent)
+            await http.post(
+                f"/api/v1/rooms/{room_id}/messages",
+                json={"client_msg_id": "m2", "body": "unread"},
+                headers=alice.headers,
+            )
             for frame in [
                 {"type": "subscribe", "room_id": room_id, "after_seq": 0},
                 {"type": "typing", "room_id": room_id},
-                {"type": "read", "room_id": room_id, "seq": 1},
+                {"type": "read", "room_id": room_id, "seq": 1_000_000},
                 {"type": "call", "room_id": room_id, "to": alice.id, "action": "request"},
             ]:
                 validate_client_frame(frame)

@@ -357,6 +357,43 @@ class ServerPong(ServerFrame, tag="pong", frozen=True, gc=False):
     id: PingId
 
 
+class ServerSessionEnded(ServerFrame, tag="session_ended", frozen=True, gc=False):
+    """The login session behind this socket ended; the server closes it with 4001 next."""
+
+    reason: Literal["logout", "password_changed", "refresh_reuse", "withdrawn", "suspended"]
+
+
+class ProfileMember(Struct, frozen=True, gc=False):
+    id: Id
+    nickname: str
+
+
+class ServerProfile(ServerFrame, tag="profile", frozen=True, gc=False):
+    """A member who shares a room (or is a friend) changed their nickname."""
+
+    member: ProfileMember
+
+
+class FriendMember(Struct, frozen=True, gc=False):
+    id: Id
+    nickname: str | None
+
+
+class ServerFriend(ServerFrame, tag="friend", frozen=True, gc=False):
+    """A friendship of this member changed; `member` is the other one, `by` who acted."""
+
+    event: Literal["request", "accept", "decline", "remove"]
+    member: FriendMember
+    by: Id
+
+
+class ServerBlock(ServerFrame, tag="block", frozen=True, gc=False):
+    """This member blocked or unblocked `member` (on another tab, say)."""
+
+    event: Literal["add", "remove"]
+    member: FriendMember
+
+
 SERVER_FRAMES: tuple[type[ServerFrame], ...] = (
     ServerReady,
     ServerSubscribed,
@@ -371,6 +408,10 @@ SERVER_FRAMES: tuple[type[ServerFrame], ...] = (
     ServerCall,
     ServerReset,
     ServerPong,
+    ServerSessionEnded,
+    ServerProfile,
+    ServerFriend,
+    ServerBlock,
 )
 _encoder = msgspec.json.Encoder()
 

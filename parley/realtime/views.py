@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from parley.accounts.deps import CurrentMember
+from parley.accounts.api import CurrentMember
 from parley.core.deps import RuntimeDep
 from parley.core.http import ParleyRoute
 from parley.realtime.service import realtime_of
