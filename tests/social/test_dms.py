@@ -109,3 +109,29 @@ async def test_leaving_and_reopening_seats_the_member_again(client: httpx.AsyncC
     assert [
         d["room"]["id"] for d in (await client.get(f"{API}/me/dms", headers=bob.headers)).json()
     ] == [room_id]
+
+
+async def test_a_room_named_like_a_direct_room_neither_breaks_nor_reveals_it(
+    client: httpx.AsyncClient,
+) -> None:
+    """Direct rooms take no name in the room-name namespace: a squatter cannot break a pair's
+    DM, and creating a room by a guessed name tells nothing about who talks to whom."""
+    mallory, alice, bob = await signup(client), await signup(client), await signup(client)
+    low, high = sorted((alice.id, bob.id))
+    for name in (f"dm:{low}:{high}", "direct message"):
+        squat = await client.post(
+            f"{API}/rooms", json={"name": name, "is_private": True}, headers=mallory.headers
+        )
+        assert squat.status_code == 201, squat.text
+    opened = await open_dm(client, alice, bob)
+    assert opened.status_code == 200, opened.text
+    assert opened.json()["kind"] == "direct"
+    # the DM exists now; a probe by any name still succeeds and learns nothing
+    probe = await client.post(
+        f"{API}/rooms",
+        json={"name": f"dm:{high}:{low}", "is_private": True},
+        headers=mallory.headers,
+    )
+    assert probe.status_code == 201, probe.text
+    again = await open_dm(client, bob, alice)
+    assert again.json()["id"] == opened.json()["id"]
