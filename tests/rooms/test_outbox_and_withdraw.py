@@ -8,10 +8,10 @@ from sqlalchemy import func, select
 from parley.accounts import service as accounts
 from parley.accounts.service import Principal
 from parley.chat.models import Message
-from parley.rooms.api import allocate_seqs
 from parley.core.outbox import OutboxEvent
 from parley.core.runtime import Runtime
 from parley.rooms import service as rooms
+from parley.rooms.api import allocate_seqs
 from parley.rooms.guard import find_membership, load_room
 from parley.rooms.membership import join, remove_member
 from parley.rooms.schemas import RoomCreate

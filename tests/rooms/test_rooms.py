@@ -5,9 +5,9 @@ from __future__ import annotations
 import httpx
 
 from parley.chat.models import Message
-from parley.rooms.api import allocate_seqs
 from parley.chat.summaries import UNREAD_CAP
 from parley.core.runtime import Runtime
+from parley.rooms.api import allocate_seqs
 from parley.rooms.models import RoomMember
 from tests.rooms.support import API, add_member, create_room, join
 from tests.support.api import Account, assert_problem, signup
