@@ -40,6 +40,8 @@ async def signup(
     password: str,
     role: str = "user",
 ) -> Member:
+    # hashed before the first statement: on SQLite that statement opens the write
+    # transaction, which must not be held for the whole (bounded, queued) hash
     password_hash = await runtime.hasher.hash(password)
     member = Member(
         login_id=login_id,
@@ -81,12 +83,20 @@ async def authenticate(
 ) -> Member:
     """Check credentials with one answer for unknown ids and wrong passwords, throttled."""
     await _throttle_login(runtime, login_id, address)
-    member = await session.scalar(select(Member).where(Member.login_id == login_id))
-    if member is None:
+    # look up and verify outside the write transaction (on SQLite the write session's first
+    # statement takes the database's one write lock, which must not wait on a hash)
+    async with runtime.db.read_sessions() as reader:
+        found = (
+            await reader.execute(
+                select(Member.id, Member.password_hash).where(Member.login_id == login_id)
+            )
+        ).first()
+    if found is None:
         await runtime.hasher.burn_time(password)
         valid, new_hash = False, None
     else:
-        valid, new_hash = await runtime.hasher.verify(password, member.password_hash)
+        valid, new_hash = await runtime.hasher.verify(password, found.password_hash)
+    member = await session.get(Member, found.id) if found is not None and valid else None
     if not valid or member is None:
         raise unauthenticated("login id or password is wrong", INVALID_CREDENTIALS)
     await runtime.login_failures.clear(f"acct:{login_id}")

@@ -38,17 +38,19 @@ async def announce_member(
     change leaves them outside the room.
     """
     member_id, nickname = member
-    if body is not None:
-        # a removal's system message carries the eviction (see core.events.message_event)
-        await hooks.system_message(session, room.id, event, body, member_id=member_id, **details)
     frame = {
         "type": "member",
         "room_id": room.id,
         "event": event,
         "member": {"id": member_id, "nickname": nickname, "role": role},
     }
-    evict = [member_id] if event in ("leave", "kick", "ban") else []
-    emit(session, frame, room_id=room.id, evict=evict)
+    removal = event in ("leave", "kick", "ban")
+    # the `member` frame goes first so the removed member hears of it too; the eviction
+    # rides on the removal's system message (its seq), so nothing of a later seq reaches
+    # them — or on this frame when there is no system message
+    emit(session, frame, room_id=room.id, evict=[member_id] if removal and body is None else [])
+    if body is not None:
+        await hooks.system_message(session, room.id, event, body, member_id=member_id, **details)
 
 
 def announce_room(session: AsyncSession, room: Room, event: RoomChange) -> None:
