@@ -158,6 +158,10 @@ def build_parser() -> argparse.ArgumentParser:
     from parley.files.cli import add_files_parser
 
     add_files_parser(commands)
+
+    from parley.transfer.cli import add_transfer_parsers
+
+    add_transfer_parsers(commands)
     return parser
 
 

@@ -46,6 +46,9 @@ class Storage(Protocol):
 
     async def delete(self, key: str) -> None: ...
 
+    def chunks(self, key: str) -> AsyncIterator[bytes]:
+        """The key's bytes in chunks (an export reads every blob); `StorageMissing` if absent."""
+
     async def response(self, key: str, media_type: str, headers: Mapping[str, str]) -> Response:
         """A response streaming the key's bytes; `StorageMissing` if absent."""
 
@@ -98,6 +101,17 @@ class LocalStorage:
     async def delete(self, key: str) -> None:
         with contextlib.suppress(FileNotFoundError):
             await asyncio.to_thread(self._path(key).unlink)
+
+    async def chunks(self, key: str) -> AsyncIterator[bytes]:
+        try:
+            handle = await asyncio.to_thread(self._path(key).open, "rb")
+        except FileNotFoundError:
+            raise StorageMissing(key) from None
+        try:
+            while chunk := await asyncio.to_thread(handle.read, CHUNK):
+                yield chunk
+        finally:
+            handle.close()
 
     async def response(self, key: str, media_type: str, headers: Mapping[str, str]) -> Response:
         path = self._path(key)
@@ -189,6 +203,25 @@ class S3Storage:
 
     async def delete(self, key: str) -> None:
         await asyncio.to_thread(self._client.delete_object, Bucket=self.bucket, Key=self._key(key))
+
+    async def chunks(self, key: str) -> AsyncIterator[bytes]:
+        from botocore.exceptions import ClientError
+
+        try:
+            answer = await asyncio.to_thread(
+                self._client.get_object, Bucket=self.bucket, Key=self._key(key)
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                raise StorageMissing(key) from None
+            raise
+        body = answer["Body"]
+        parts: Iterator[bytes] = body.iter_chunks(CHUNK)
+        try:
+            while chunk := await asyncio.to_thread(next, parts, b""):
+                yield chunk
+        finally:
+            body.close()
 
     async def response(self, key: str, media_type: str, headers: Mapping[str, str]) -> Response:
         from botocore.exceptions import ClientError
