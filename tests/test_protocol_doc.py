@@ -30,11 +30,23 @@ from tests.support.server import running_server
 
 GUIDE_PATH = DOCUMENT_PATH.parent.parent / "protocol.md"
 
+#: the fields of a message's life (DESIGN §7), on every message
+MESSAGE_LIFE = {
+    "html",
+    "edited_at",
+    "deleted",
+    "deleted_by",
+    "reactions",
+    "reply_to",
+    "mentions",
+    "mentions_room",
+    "pinned",
+}
 # DESIGN §4: frame type -> (required fields, optional fields), `type` left out.
 CLIENT_FRAMES: dict[str, tuple[set[str], set[str]]] = {
     "subscribe": ({"room_id"}, {"after_seq"}),
     "unsubscribe": ({"room_id"}, set()),
-    "send": ({"room_id", "client_msg_id", "body"}, {"to", "attachments"}),
+    "send": ({"room_id", "client_msg_id", "body"}, {"to", "attachments", "reply_to"}),
     "typing": ({"room_id"}, set()),
     "read": ({"room_id", "seq"}, set()),
     "call": ({"room_id", "to", "action"}, {"data"}),
@@ -44,9 +56,11 @@ SERVER_FRAMES: dict[str, tuple[set[str], set[str]]] = {
     "ready": ({"member", "rooms"}, set()),
     "subscribed": ({"room_id", "last_seq"}, set()),
     "message": (
-        {"room_id", "seq", "id", "sender", "kind", "body", "created_at"},
-        {"client_msg_id", "to", "meta"},
+        {"room_id", "seq", "id", "sender", "kind", "body", "created_at", *MESSAGE_LIFE},
+        {"client_msg_id", "to", "meta", "attachments"},
     ),
+    # DESIGN §7 (issue 12): a change to a message, with the room's next seq
+    "message_update": ({"room_id", "seq", "change", "by", "message"}, set()),
     "ack": ({"client_msg_id", "room_id", "seq", "id"}, set()),
     "error": ({"code", "detail"}, {"ref"}),
     "typing": ({"room_id", "member_id"}, set()),
@@ -154,6 +168,15 @@ GOOD_MESSAGE = {
     "kind": "text",
     "body": "hi",
     "created_at": "2025-01-01T00:00:00Z",
+    "html": "<p>hi</p>",
+    "edited_at": None,
+    "deleted": False,
+    "deleted_by": None,
+    "reactions": [],
+    "reply_to": None,
+    "mentions": [],
+    "mentions_room": False,
+    "pinned": False,
 }
 
 

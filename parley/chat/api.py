@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from parley.chat.attachment_ids import InvalidAttachments, parse_attachment_ids
 from parley.chat.frames import message_payload
-from parley.chat.history import message_visible_to, read_messages, visible_to
+from parley.chat.history import message_visible_to, read_messages, read_timeline, visible_to
 from parley.chat.hooks import UploadInfo, hooks
 from parley.chat.models import Message
 from parley.chat.service import add_system_message, mark_read
-from parley.chat.summaries import latest_visible, unread_counts
+from parley.chat.summaries import latest_visible, mention_counts, unread_counts
 from parley.chat.writer import Ack, MessageWriter, Send, SendRejected
 
 __all__ = [
@@ -23,10 +23,12 @@ __all__ = [
     "hooks",
     "latest_visible",
     "mark_read",
+    "mention_counts",
     "message_payload",
     "message_visible_to",
     "parse_attachment_ids",
     "read_messages",
+    "read_timeline",
     "unread_counts",
     "visible_to",
 ]

@@ -8,6 +8,7 @@ from typing import Any
 import orjson
 
 from parley.chat.models import Message
+from parley.chat.render import render
 
 DELETED_MEMBER: dict[str, Any] = {"id": None, "nickname": "(deleted member)"}
 
@@ -16,6 +17,9 @@ def message_payload(
     message: Message,
     sender_nickname: str | None,
     attachments: list[dict[str, Any]] | None = None,
+    *,
+    reactions: list[dict[str, Any]] | None = None,
+    reply_to: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The fields of a `message` frame (without `type`), also used for history items."""
     return build_payload(
@@ -31,7 +35,28 @@ def message_payload(
         to_member_id=message.to_member_id,
         meta=message.meta,
         attachments=attachments,
+        # rows stored before html existed are rendered on read
+        html=message.html or (render(message.body) if message.deleted_by is None else ""),
+        edited_at=message.edited_at,
+        deleted_by=message.deleted_by,
+        reactions=reactions,
+        reply_to=reply_to,
+        mentions=orjson.loads(message.mentions) if message.mentions else None,
+        mentions_room=bool(message.mentions_room),
+        pinned=message.pinned_at is not None,
     )
+
+
+def timestamp(value: datetime) -> str:
+    return value.isoformat().replace("+00:00", "Z")
+
+
+def sender_of(kind: str, sender_id: int | None, nickname: str | None) -> dict[str, Any] | None:
+    if kind == "system":
+        return None
+    if sender_id is None:
+        return dict(DELETED_MEMBER)
+    return {"id": sender_id, "nickname": nickname}
 
 
 def build_payload(
@@ -48,17 +73,21 @@ def build_payload(
     to_member_id: int | None,
     meta: str | None,
     attachments: list[dict[str, Any]] | None = None,
+    html: str = "",
+    edited_at: datetime | None = None,
+    deleted_by: str | None = None,
+    reactions: list[dict[str, Any]] | None = None,
+    reply_to: dict[str, Any] | None = None,
+    mentions: list[int] | None = None,
+    mentions_room: bool = False,
+    pinned: bool = False,
 ) -> dict[str, Any]:
     """One place that decides how a stored message looks to clients.
 
-    `attachments` (the message's files) appear only when there are some, like `to`.
+    `attachments` (the message's files) appear only when there are some, like `to`; the
+    fields of a message's life (issue 12) are always there.
     """
-    if kind == "system":
-        sender = None
-    elif sender_id is None:
-        sender = dict(DELETED_MEMBER)
-    else:
-        sender = {"id": sender_id, "nickname": sender_nickname}
+    sender = sender_of(kind, sender_id, sender_nickname)
     payload: dict[str, Any] = {
         "room_id": room_id,
         "seq": seq,
@@ -66,7 +95,16 @@ def build_payload(
         "sender": sender,
         "kind": kind,
         "body": body,
-        "created_at": created_at.isoformat().replace("+00:00", "Z"),
+        "created_at": timestamp(created_at),
+        "html": html,
+        "edited_at": timestamp(edited_at) if edited_at is not None else None,
+        "deleted": deleted_by is not None,
+        "deleted_by": deleted_by,
+        "reactions": reactions or [],
+        "reply_to": reply_to,
+        "mentions": mentions or [],
+        "mentions_room": mentions_room,
+        "pinned": pinned,
     }
     if client_msg_id is not None:
         payload["client_msg_id"] = client_msg_id

@@ -1,20 +1,26 @@
 """Reading messages back: HTTP history, resume replays and the hub's gap fills.
 
 Every query applies one visibility rule: a whisper is seen only by its sender and its target.
+A page costs a bounded number of queries whatever its size: the messages, their files,
+their reactions and the messages they reply to. `read_timeline` adds the room's
+`message_update` events to the window, each carrying its message's current state.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import ColumnElement, Select, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from parley.accounts.api import directory
-from parley.chat.frames import message_payload
+from parley.chat.emoji_keys import emoji_of
+from parley.chat.frames import message_payload, sender_of
 from parley.chat.hooks import hooks
-from parley.chat.models import Message
+from parley.chat.models import Message, MessageReaction, MessageUpdate
+from parley.chat.render import excerpt
 from parley.rooms.api import room_ids_of
 
 
@@ -44,6 +50,120 @@ def message_visible_to(
     )
 
 
+def with_sender() -> Select[Any]:
+    """Messages with their sender's nickname (NULL once the sender withdrew)."""
+    return select(Message, directory.c.nickname).outerjoin(
+        directory, directory.c.id == Message.sender_id
+    )
+
+
+async def reactions_of(
+    session: AsyncSession, message_ids: Sequence[int]
+) -> dict[int, list[dict[str, Any]]]:
+    """Each message's reactions: one entry per emoji in the order first used."""
+    if not message_ids:
+        return {}
+    rows = await session.execute(
+        select(MessageReaction.message_id, MessageReaction.emoji_key, MessageReaction.member_id)
+        .where(MessageReaction.message_id.in_(list(message_ids)))
+        .order_by(MessageReaction.message_id, MessageReaction.created_at, MessageReaction.member_id)
+    )
+    grouped: dict[int, dict[str, list[int]]] = {}
+    for message_id, key, member_id in rows:
+        grouped.setdefault(int(message_id), {}).setdefault(str(key), []).append(int(member_id))
+    return {
+        message_id: [
+            {"emoji": emoji_of(key), "count": len(members), "member_ids": members}
+            for key, members in by_emoji.items()
+        ]
+        for message_id, by_emoji in grouped.items()
+    }
+
+
+async def replies_of(session: AsyncSession, reply_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+    """The quote of each replied-to message: id, seq, sender and an excerpt of its body."""
+    if not reply_ids:
+        return {}
+    rows = await session.execute(
+        select(
+            Message.id,
+            Message.seq,
+            Message.kind,
+            Message.sender_id,
+            directory.c.nickname,
+            Message.body,
+        )
+        .outerjoin(directory, directory.c.id == Message.sender_id)
+        .where(Message.id.in_(list(set(reply_ids))))
+    )
+    return {
+        int(i): reply_quote(int(i), int(seq), kind, sender_id, nickname, body)
+        for i, seq, kind, sender_id, nickname, body in rows
+    }
+
+
+def reply_quote(
+    message_id: int,
+    seq: int,
+    kind: str,
+    sender_id: int | None,
+    nickname: str | None,
+    body: str,
+) -> dict[str, Any]:
+    return {
+        "id": message_id,
+        "seq": seq,
+        "sender": sender_of(kind, sender_id, nickname),
+        "excerpt": excerpt(body),
+    }
+
+
+async def payloads_of(
+    session: AsyncSession, rows: Sequence[tuple[Message, str | None]]
+) -> list[dict[str, Any]]:
+    """History items for stored messages, in the order given."""
+    ids = [message.id for message, _ in rows]
+    files = await hooks.attachments_of(session, ids)
+    reactions = await reactions_of(session, ids)
+    replies = await replies_of(
+        session, [m.reply_to_id for m, _ in rows if m.reply_to_id is not None]
+    )
+    return [
+        message_payload(
+            m,
+            nickname,
+            files.get(m.id),
+            reactions=reactions.get(m.id),
+            reply_to=replies.get(m.reply_to_id) if m.reply_to_id is not None else None,
+        )
+        for m, nickname in rows
+    ]
+
+
+async def current_message(session: AsyncSession, message_id: int) -> dict[str, Any] | None:
+    """One message's whole current state (the `message` of a `message_update`)."""
+    rows = (await session.execute(with_sender().where(Message.id == message_id))).all()
+    if not rows:
+        return None
+    return (await payloads_of(session, [(m, n) for m, n in rows]))[0]
+
+
+def _window(
+    statement: Select[Any],
+    seq: InstrumentedAttribute[int],
+    after_seq: int | None,
+    before_seq: int | None,
+    up_to_seq: int | None,
+) -> Select[Any]:
+    if after_seq is not None:
+        statement = statement.where(seq > after_seq)
+    if before_seq is not None:
+        statement = statement.where(seq < before_seq)
+    if up_to_seq is not None:
+        statement = statement.where(seq <= up_to_seq)
+    return statement
+
+
 async def read_messages(
     session: AsyncSession,
     room_id: int,
@@ -59,23 +179,76 @@ async def read_messages(
 
     `viewer_id=None` reads every message (the hub, which filters by audience itself).
     """
-    statement = (
-        select(Message, directory.c.nickname)
-        .outerjoin(directory, directory.c.id == Message.sender_id)
-        .where(Message.room_id == room_id)
-    )
+    statement = with_sender().where(Message.room_id == room_id)
     if viewer_id is not None:
         statement = statement.where(visible_to(viewer_id))
-    if after_seq is not None:
-        statement = statement.where(Message.seq > after_seq)
-    if before_seq is not None:
-        statement = statement.where(Message.seq < before_seq)
-    if up_to_seq is not None:
-        statement = statement.where(Message.seq <= up_to_seq)
+    statement = _window(statement, Message.seq, after_seq, before_seq, up_to_seq)
     order = Message.seq.desc() if newest_first else Message.seq.asc()
     rows = (await session.execute(statement.order_by(order).limit(limit))).all()
-    files = await hooks.attachments_of(session, [message.id for message, _ in rows])
-    payloads = [message_payload(m, nickname, files.get(m.id)) for m, nickname in rows]
+    payloads = await payloads_of(session, [(m, n) for m, n in rows])
     if newest_first:
         payloads.reverse()
     return payloads
+
+
+async def read_timeline(
+    session: AsyncSession,
+    room_id: int,
+    viewer_id: int | None,
+    *,
+    after_seq: int | None = None,
+    before_seq: int | None = None,
+    up_to_seq: int | None = None,
+    limit: int = 100,
+) -> list[dict[str, Any]]:
+    """Every timeline event of a room in a seq window as frames, in seq order: `message`
+    for new messages, `message_update` for changes (with the message's current state).
+
+    The resume replay and the hub's gap fills read this, so an edit, a delete or a reaction
+    missed while away arrives like a new message would."""
+    frames: list[dict[str, Any]] = [
+        {"type": "message", **payload}
+        for payload in await read_messages(
+            session,
+            room_id,
+            viewer_id,
+            after_seq=after_seq,
+            before_seq=before_seq,
+            up_to_seq=up_to_seq,
+            limit=limit,
+        )
+    ]
+    updates = (
+        select(MessageUpdate)
+        .join(Message, Message.id == MessageUpdate.message_id)
+        .where(MessageUpdate.room_id == room_id)
+    )
+    if viewer_id is not None:
+        updates = updates.where(visible_to(viewer_id))
+    updates = _window(updates, MessageUpdate.seq, after_seq, before_seq, up_to_seq)
+    changes = list(await session.scalars(updates.order_by(MessageUpdate.seq.asc()).limit(limit)))
+    if changes:
+        ids = sorted({c.message_id for c in changes})
+        rows = (await session.execute(with_sender().where(Message.id.in_(ids)))).all()
+        current = {p["id"]: p for p in await payloads_of(session, [(m, n) for m, n in rows])}
+        frames.extend(
+            update_frame(c.room_id, c.seq, c.change, c.by_id, current[c.message_id])
+            for c in changes
+        )
+        frames.sort(key=lambda f: int(f["seq"]))
+        del frames[limit:]
+    return frames
+
+
+def update_frame(
+    room_id: int, seq: int, change: str, by: int | None, message: dict[str, Any]
+) -> dict[str, Any]:
+    """A `message_update` frame: the change, who made it, the message as it is now."""
+    return {
+        "type": "message_update",
+        "room_id": room_id,
+        "seq": seq,
+        "change": change,
+        "by": by,
+        "message": message,
+    }

@@ -47,6 +47,32 @@ class AttachmentsOf(Protocol):
         ...
 
 
+class UnlinkAttachments(Protocol):
+    async def __call__(self, session: AsyncSession, message_id: int) -> None:
+        """Remove a deleted message's files from it, in the caller's transaction."""
+        ...
+
+
+class ModeratorDeleted(Protocol):
+    async def __call__(
+        self,
+        session: AsyncSession,
+        *,
+        room_id: int,
+        message_id: int,
+        moderator_id: int,
+        sender_id: int | None,
+    ) -> None:
+        """A room owner/admin or a site admin deleted someone else's message (in the
+        deletion's transaction): the audit log of issue 14 records it here."""
+        ...
+
+
+async def _not_recorded(session: AsyncSession, **details: Any) -> None:
+    """Until the audit log exists (issue 14) the `message_updates` row (change "delete",
+    `by_id` the moderator) is the record of a moderator's deletion."""
+
+
 def _not_assembled(*args: Any, **kwargs: Any) -> Any:
     raise RuntimeError("parley.chat is not assembled: call parley.flows.install() first")
 
@@ -61,6 +87,9 @@ class ChatHooks:
     uploads_of: UploadsOf = _not_assembled
     link_attachments: LinkAttachments = _not_assembled
     attachments_of: AttachmentsOf = _not_assembled_async
+    unlink_attachments: UnlinkAttachments = _not_assembled_async
+    #: the audit hook for moderators' deletions (issue 14 fills it in `flows.install`)
+    moderator_deleted: ModeratorDeleted = _not_recorded
 
 
 #: the one instance the chat services use

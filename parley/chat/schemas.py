@@ -17,6 +17,12 @@ class SendMessage(StrictModel):
     to: Id | None = None
     #: ids of files the caller uploaded (`POST /files`), at most 10
     attachments: Annotated[list[int] | None, Field(max_length=64)] = None
+    #: the id of a message of the same room that the sender can see
+    reply_to: Id | None = None
+
+
+class EditMessage(StrictModel):
+    body: MessageBody
 
 
 class ReadMarker(StrictModel):
@@ -39,4 +45,26 @@ class MessagePage(BaseModel):
     """Oldest first; `has_more` says whether the query's direction has more beyond this page."""
 
     items: list[dict[str, Any]]
+    #: with `around_seq`: more before this page
     has_more: bool
+    #: with `around_seq` only: more after this page
+    has_more_after: bool = False
+
+
+class MessageList(BaseModel):
+    """Pinned messages (most recently pinned first)."""
+
+    items: list[dict[str, Any]]
+
+
+class MessageVersion(BaseModel):
+    body: str
+    html: str
+    #: when this version was written
+    created_at: str
+
+
+class VersionList(BaseModel):
+    """Earlier versions of a message, oldest first."""
+
+    items: list[MessageVersion]

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from parley.chat.frames import message_payload
 from parley.chat.models import Message
+from parley.chat.render import render
 from parley.core.database import utcnow
 from parley.core.events import emit, emit_event, message_event
 from parley.rooms.api import advance_read_marker, allocate_seqs
@@ -35,6 +36,7 @@ async def add_system_message(
         body=body,
         meta=orjson.dumps({"event": event, **details}).decode(),
         created_at=utcnow(),
+        html=render(body),
     )
     session.add(message)
     await session.flush()

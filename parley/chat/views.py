@@ -10,6 +10,8 @@ from parley.accounts.api import CurrentMember
 from parley.chat import service
 from parley.chat.attachment_ids import InvalidAttachments, parse_attachment_ids
 from parley.chat.history import read_messages
+from parley.chat.life_views import router as life_router
+from parley.chat.reads import around
 from parley.chat.schemas import AckOut, MessagePage, ReadMarker, ReadOut, SendMessage
 from parley.chat.writer import SendRejected
 from parley.core.database import MAX_BIGINT
@@ -31,6 +33,7 @@ _REJECTION_STATUS = {
     "unavailable": 503,
     "blocked": 403,
     "invalid_attachment": 422,
+    "invalid_reply": 422,
 }
 
 
@@ -52,11 +55,19 @@ async def list_messages(
     session: ReadSession,
     before_seq: SeqQuery = None,
     after_seq: SeqQuery = None,
+    around_seq: SeqQuery = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
 ) -> MessagePage:
     """History by seq cursor: newest page by default, `before_seq` to scroll up, `after_seq`
-    to catch up. Whispers appear only to their sender and target."""
+    to catch up, `around_seq` for a page centred on a seq (a reply's original, a search
+    hit; `has_more` is then about before, `has_more_after` after). Whispers appear only to
+    their sender and target."""
     await _require_member(session, room_id, principal.id)
+    if around_seq is not None:
+        if before_seq is not None or after_seq is not None:
+            raise ParleyError(422, "invalid_field", "around_seq goes alone, without a cursor")
+        page, before, after = await around(session, room_id, principal.id, around_seq, limit)
+        return MessagePage(items=page, has_more=before, has_more_after=after)
     newest_first = after_seq is None
     items = await read_messages(
         session,
@@ -87,7 +98,7 @@ async def send_message(
         text = realtime.check_body(body.body)
         await realtime.check_send_rate(principal.id)
         ack = await realtime.submit(
-            principal.id, room_id, body.client_msg_id, text, body.to, attachments
+            principal.id, room_id, body.client_msg_id, text, body.to, attachments, body.reply_to
         )
     except SendRejected as exc:
         if exc.code == "rate_limited":
@@ -110,3 +121,6 @@ async def mark_read(
         raise not_found("room", "room_not_found")
     await session.commit()  # the `read` event (if the marker moved) goes out with it
     return ReadOut(room_id=room_id, seq=marked)
+
+
+router.include_router(life_router)

@@ -17,15 +17,22 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 from sqlalchemy import insert, select, tuple_
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
+from parley.accounts.api import directory
 from parley.chat.frames import build_payload
+from parley.chat.history import reply_quote
 from parley.chat.hooks import hooks
-from parley.chat.models import Message
+from parley.chat.models import Message, MessageMention
+from parley.chat.render import mention_tokens, render
 from parley.core.database import Database, utcnow
-from parley.rooms.api import bump_seqs, nicknames_of_members
+from parley.rooms.api import bump_seqs, nicknames_of_members, room_mention_rights
+
+#: `<@room>` is for everyone in rooms up to this size, for owner/admins above it
+ROOM_MENTION_OPEN_UP_TO = 50
 
 log = logging.getLogger("parley.chat.writer")
 
@@ -70,6 +77,8 @@ class Send:
     to: int | None = None
     #: ids of files the sender uploaded, checked in the batch's transaction
     attachments: tuple[int, ...] = ()
+    #: the message this one replies to (same room, visible to the sender)
+    reply_to: int | None = None
 
     @property
     def key(self) -> Key:
@@ -94,8 +103,10 @@ class BatchResult:
 def store_batch(conn: Connection, sends: list[Send]) -> BatchResult:
     """Store a batch in the caller's transaction: dedupe, authorise, number, insert.
 
-    Statements: one idempotency lookup, one membership lookup, one seq bump per room,
-    one seq read, one multi-row insert.
+    Statements: one idempotency lookup, one membership lookup (senders, whisper targets and
+    mentioned members together), one seq bump per room, one seq read, one multi-row insert;
+    only when some send needs them: the replied-to messages, `<@room>` rights, the mention
+    rows. Markdown is rendered here, in the batch's thread.
     """
     unique = list({s.key: s for s in reversed(sends)}.values())[::-1]  # first of each key
     outcomes: dict[Key, Ack | SendRejected] = {}
@@ -111,7 +122,13 @@ def store_batch(conn: Connection, sends: list[Send]) -> BatchResult:
     fresh = [s for s in unique if s.key not in outcomes]
     pairs = {(s.room_id, s.sender_id) for s in fresh}
     pairs |= {(s.room_id, s.to) for s in fresh if s.to is not None}
+    tokens = {s.key: mention_tokens(s.body) if "<@" in s.body else ((), False) for s in fresh}
+    pairs |= {(s.room_id, m) for s in fresh if s.to is None for m in tokens[s.key][0]}
     members = nicknames_of_members(conn, pairs)
+    originals = _originals(conn, [s.reply_to for s in fresh if s.reply_to is not None])
+    rights = room_mention_rights(
+        conn, {(s.room_id, s.sender_id) for s in fresh if tokens[s.key][1]}
+    )
     blocked = hooks.blocked_sends(conn, [(s.room_id, s.sender_id, s.to) for s in fresh])
     uploads = hooks.uploads_of(conn, [i for s in fresh for i in s.attachments])
     accepted: list[Send] = []
@@ -128,6 +145,12 @@ def store_batch(conn: Connection, sends: list[Send]) -> BatchResult:
             outcomes[send.key] = SendRejected(
                 "invalid_attachment", "attach only files you uploaded yourself"
             )
+        elif send.reply_to is not None and not _may_reply(send, originals.get(send.reply_to)):
+            outcomes[send.key] = SendRejected(
+                "invalid_reply",
+                "reply to a message of this room that you can see (a whisper only by"
+                " whispering back to its other member)",
+            )
         else:
             accepted.append(send)
     if not accepted:
@@ -139,10 +162,13 @@ def store_batch(conn: Connection, sends: list[Send]) -> BatchResult:
     now = utcnow()
     rows: list[dict[str, Any]] = []
     sent: list[Send] = []
+    resolved: list[tuple[dict[int, str], bool]] = []
     for room_id, room_sends in per_room.items():
         first = int(last_seqs[room_id]) - len(room_sends) + 1
         for offset, send in enumerate(room_sends):
             sent.append(send)
+            named, room_token = _resolve(send, tokens[send.key], members, rights)
+            resolved.append((named, room_token))
             rows.append(
                 {
                     "room_id": room_id,
@@ -153,13 +179,18 @@ def store_batch(conn: Connection, sends: list[Send]) -> BatchResult:
                     "client_msg_id": send.client_msg_id,
                     "to_member_id": send.to,
                     "created_at": now,
+                    "html": render(send.body, named, room_token),
+                    "reply_to_id": send.reply_to,
+                    "mentions": orjson.dumps(list(named)).decode() if named else None,
+                    "mentions_room": room_token,
                 }
             )
     ids = conn.execute(
         insert(Message).returning(Message.id, sort_by_parameter_order=True), rows
     ).scalars()
     frames = []
-    for row, send, message_id in zip(rows, sent, ids, strict=True):
+    mention_rows: list[dict[str, int]] = []
+    for row, send, message_id, (named, room_token) in zip(rows, sent, ids, resolved, strict=True):
         key = (row["sender_id"], row["client_msg_id"])
         outcomes[key] = Ack(row["client_msg_id"], row["room_id"], row["seq"], message_id)
         frames.append(
@@ -178,14 +209,89 @@ def store_batch(conn: Connection, sends: list[Send]) -> BatchResult:
                     to_member_id=row["to_member_id"],
                     meta=None,
                     attachments=[uploads[i][1] for i in send.attachments],
+                    html=row["html"],
+                    reply_to=originals[send.reply_to][1] if send.reply_to is not None else None,
+                    mentions=list(named),
+                    mentions_room=room_token,
                 ),
             }
         )
+        mention_rows.extend(
+            {"message_id": message_id, "member_id": m, "room_id": row["room_id"], "seq": row["seq"]}
+            for m in named
+        )
+    if mention_rows:
+        conn.execute(insert(MessageMention), mention_rows)
     hooks.link_attachments(
         conn, [(f["id"], s.attachments) for f, s in zip(frames, sent, strict=True)]
     )
     frames.sort(key=lambda f: (f["room_id"], f["seq"]))
     return BatchResult(outcomes, frames)
+
+
+#: a replied-to message: (room_id, kind, sender_id, to_member_id, deleted), its quote
+Original = tuple[tuple[int, str, int | None, int | None, bool], dict[str, Any]]
+
+
+def _originals(conn: Connection, ids: list[int]) -> dict[int, Original]:
+    if not ids:
+        return {}
+    rows = conn.execute(
+        select(
+            Message.id,
+            Message.room_id,
+            Message.seq,
+            Message.kind,
+            Message.sender_id,
+            Message.to_member_id,
+            Message.deleted_by,
+            Message.body,
+            directory.c.nickname,
+        )
+        .outerjoin(directory, directory.c.id == Message.sender_id)
+        .where(Message.id.in_(sorted(set(ids))))
+    )
+    return {
+        int(i): (
+            (int(room_id), kind, sender_id, to_id, deleted_by is not None),
+            reply_quote(int(i), int(seq), kind, sender_id, nickname, body),
+        )
+        for i, room_id, seq, kind, sender_id, to_id, deleted_by, body, nickname in rows
+    }
+
+
+def _may_reply(send: Send, original: Original | None) -> bool:
+    """Same room, not deleted, and visible to the sender. A whisper is answered only by a
+    whisper between the same two members, so no quote of it reaches anyone else."""
+    if original is None:
+        return False
+    room_id, kind, sender_id, to_id, deleted = original[0]
+    if room_id != send.room_id or deleted:
+        return False
+    if kind != "whisper":
+        return True
+    pair = {sender_id, to_id}
+    return send.sender_id in pair and send.to is not None and {send.sender_id, send.to} == pair
+
+
+def _resolve(
+    send: Send,
+    tokens: tuple[Any, bool],
+    members: dict[tuple[int, int], str],
+    rights: dict[tuple[int, int], tuple[int, str]],
+) -> tuple[dict[int, str], bool]:
+    """The mentions that stand: members of the room (in a whisper only its two members),
+    and `<@room>` where the sender may use it; other tokens stay text."""
+    ids, room_token = tokens
+    if send.to is not None:
+        allowed = {send.sender_id, send.to}
+        named = {m: members[(send.room_id, m)] for m in ids if m in allowed}
+        return named, False
+    named = {m: members[(send.room_id, m)] for m in ids if (send.room_id, m) in members}
+    if room_token:
+        count, role = rights.get((send.room_id, send.sender_id), (0, "member"))
+        room_token = count <= ROOM_MENTION_OPEN_UP_TO or role in ("owner", "admin")
+    return named, room_token
 
 
 class MessageWriter:

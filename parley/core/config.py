@@ -68,6 +68,8 @@ class Settings(BaseSettings):
     login_window_seconds: Annotated[int, Field(ge=1)] = 300
 
     message_max_chars: Annotated[int, Field(ge=1, le=100_000)] = 4000
+    #: how long after sending a message its sender may edit it; 0 = always
+    edit_window_seconds: Annotated[int, Field(ge=0, le=10 * 365 * 86400)] = 0
     send_rate: Annotated[float, Field(gt=0, le=100_000)] = 10.0
     send_burst: Annotated[float, Field(ge=1, le=1_000_000)] = 20.0
     ws_send_buffer_bytes: Annotated[int, Field(ge=16_384, le=64 * 1024 * 1024)] = 512 * 1024

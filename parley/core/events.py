@@ -179,16 +179,20 @@ REMOVALS = frozenset({"leave", "kick", "ban"})
 
 
 def message_event(frame: Mapping[str, Any]) -> Event:
-    """The event of a `message` frame: ordered by seq, whispers only to their two members.
+    """The event of a `message` or `message_update` frame: ordered by seq, whispers (and
+    changes to them) only to their two members.
 
     A removal's system message (leave, kick, ban) evicts the removed member as it is
     delivered, so no later seq of the room reaches their sockets. The rule is derived from
     the stored message, so a gap fill or catch-up read back from the database carries it too.
     """
+    # a `message_update` (edit, delete, reaction, pin) goes where its message goes
+    message = frame.get("message") if frame.get("type") == "message_update" else frame
+    assert isinstance(message, Mapping)
     audience = None
-    if frame.get("kind") == "whisper":
-        sender = (frame.get("sender") or {}).get("id")
-        audience = [m for m in (sender, frame.get("to")) if m is not None]
+    if message.get("kind") == "whisper":
+        sender = (message.get("sender") or {}).get("id")
+        audience = [m for m in (sender, message.get("to")) if m is not None]
     evict: list[int] = []
     meta = frame.get("meta")
     if frame.get("kind") == "system" and isinstance(meta, dict) and meta.get("event") in REMOVALS:

@@ -62,4 +62,5 @@ class MessagingPort(Protocol):
         body: str,
         to: int | None = None,
         attachments: tuple[int, ...] = (),
+        reply_to: int | None = None,
     ) -> Awaitable[Acked]: ...

@@ -7,7 +7,15 @@ from parley.files.attachments import (
     attachments_of,
     link,
     parse_attachment_ids,
+    unlink,
     uploads_of,
 )
 
-__all__ = ["InvalidAttachments", "attachments_of", "link", "parse_attachment_ids", "uploads_of"]
+__all__ = [
+    "InvalidAttachments",
+    "attachments_of",
+    "link",
+    "parse_attachment_ids",
+    "unlink",
+    "uploads_of",
+]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -73,6 +73,13 @@ def link(conn: Connection, links: Sequence[tuple[int, Sequence[int]]]) -> None:
     ]
     if rows:
         conn.execute(insert(MessageAttachment), rows)
+
+
+async def unlink(session: AsyncSession, message_id: int) -> None:
+    """A deleted message carries no files any more (the uploads stay their owner's)."""
+    await session.execute(
+        delete(MessageAttachment).where(MessageAttachment.message_id == message_id)
+    )
 
 
 async def attachments_of(

@@ -21,8 +21,10 @@ def install() -> None:
     rooms.hooks.system_message = write_system_message
     rooms.hooks.latest_visible = chat.latest_visible
     rooms.hooks.unread_counts = chat.unread_counts
+    rooms.hooks.mention_counts = chat.mention_counts
     rooms.hooks.has_blocked = social.has_blocked
     chat.hooks.blocked_sends = social.blocked_sends
     chat.hooks.uploads_of = files.uploads_of
     chat.hooks.link_attachments = files.link
     chat.hooks.attachments_of = files.attachments_of
+    chat.hooks.unlink_attachments = files.unlink

@@ -19,7 +19,7 @@ __all__ = ["RoomEvent", "event_from_frame"]
 def event_from_frame(room_id: int | None, frame: dict[str, Any]) -> RoomEvent:
     """The event of a bare frame, with the delivery rules its type implies."""
     kind = frame.get("type")
-    if kind == "message":
+    if kind in ("message", "message_update"):
         return message_event(frame)
     if kind == "member" and frame.get("event") in ("leave", "kick", "ban"):
         return make_event(frame, room_id=room_id, evict=[int(frame["member"]["id"])])

@@ -16,7 +16,7 @@ from typing import Any
 import orjson
 from msgspec import UNSET
 
-from parley.chat.api import Ack, SendRejected, mark_read, read_messages
+from parley.chat.api import Ack, SendRejected, mark_read, read_timeline
 from parley.core.errors import is_database_unavailable
 from parley.core.ratelimit import RateLimiter, TokenBucket
 from parley.realtime.connection import Connection
@@ -181,11 +181,12 @@ class Session:
         hub.finish_subscription(conn, room_id, live_from)
 
     async def _replay(self, room_id: int, after_seq: int, up_to: int) -> None:
-        """Send what the member may see in (after_seq, up_to], pacing on the socket."""
+        """Send what the member may see in (after_seq, up_to] — new messages and changes to
+        messages, in seq order — pacing on the socket."""
         cursor = after_seq
         while cursor < up_to and not self.conn.closed:
             async with self.db.read_sessions() as session:
-                page = await read_messages(
+                page = await read_timeline(
                     session,
                     room_id,
                     self.conn.member_id,
@@ -195,8 +196,8 @@ class Session:
                 )
             if not page:
                 return
-            for payload in page:
-                self.conn.write(text_frame(orjson.dumps({"type": "message", **payload})))
+            for frame in page:
+                self.conn.write(text_frame(orjson.dumps(frame)))
             cursor = page[-1]["seq"]
             await self.conn.drain()
 
@@ -210,7 +211,13 @@ class Session:
             body = realtime.check_body(frame.body)
             await realtime.check_send_rate(self.conn.member_id)
             future = realtime.submit(
-                self.conn.member_id, frame.room_id, client_msg_id, body, frame.to, attachments
+                self.conn.member_id,
+                frame.room_id,
+                client_msg_id,
+                body,
+                frame.to,
+                attachments,
+                frame.reply_to,
             )
         except SendRejected as exc:
             raise FrameError(exc.code, exc.detail, client_msg_id) from None

@@ -83,6 +83,8 @@ class ClientSend(ClientFrame, tag="send", frozen=True, gc=False):
     to: Id | None = None
     #: ids of files uploaded with `POST /api/v1/files`
     attachments: Annotated[list[Id], Meta(max_length=MAX_ATTACHMENTS)] | None = None
+    #: the id of a message of the same room that the sender can see
+    reply_to: Id | None = None
 
     def __post_init__(self) -> None:
         if not client_msg_id_is_valid(self.client_msg_id):
@@ -269,6 +271,20 @@ class ServerMessage(ServerFrame, tag="message", frozen=True, gc=False):
     kind: Literal["text", "system", "whisper"]
     body: str
     created_at: Timestamp
+    #: the body's Markdown rendered and sanitised at write time (mentions as @nickname)
+    html: str
+    edited_at: Timestamp | None
+    deleted: bool
+    #: who deleted it: its sender, or a room owner/admin or site admin
+    deleted_by: Literal["sender", "moderator"] | None
+    #: one entry per emoji, in the order first used
+    reactions: Annotated[list[Reaction], Meta(max_length=20)]
+    reply_to: ReplyQuote | None
+    #: member ids the body mentions (resolved at write time)
+    mentions: Annotated[list[Id], Meta(max_length=50)]
+    #: the body mentions everyone (`<@room>`)
+    mentions_room: bool
+    pinned: bool
     client_msg_id: ClientMsgId | UnsetType = UNSET
     #: whisper target (only on whispers); null once the target withdrew
     to: Id | UnsetType | None = UNSET
@@ -277,6 +293,65 @@ class ServerMessage(ServerFrame, tag="message", frozen=True, gc=False):
     attachments: (
         Annotated[list[Attachment], Meta(min_length=1, max_length=MAX_ATTACHMENTS)] | UnsetType
     ) = UNSET
+
+
+class Reaction(Struct, frozen=True, gc=False):
+    #: one Unicode emoji (fully qualified)
+    emoji: Annotated[str, Meta(min_length=1, max_length=16)]
+    count: Annotated[int, Meta(ge=1)]
+    #: who reacted, in the order they did
+    member_ids: list[Id]
+
+
+class ReplyQuote(Struct, frozen=True, gc=False):
+    """The message replied to: enough to quote it and jump to it (`around_seq`)."""
+
+    id: Id
+    seq: Id
+    #: null for system messages
+    sender: Sender | None
+    #: the start of its body on one line (empty once deleted)
+    excerpt: Annotated[str, Meta(max_length=120)]
+
+
+class MessageState(Struct, frozen=True, gc=False):
+    """A message as history items show it; `message_update` carries this whole."""
+
+    room_id: Id
+    seq: Id
+    id: Id
+    sender: Sender | None
+    kind: Literal["text", "system", "whisper"]
+    body: str
+    created_at: Timestamp
+    #: the body's Markdown rendered and sanitised at write time (mentions as @nickname)
+    html: str
+    edited_at: Timestamp | None
+    deleted: bool
+    deleted_by: Literal["sender", "moderator"] | None
+    reactions: Annotated[list[Reaction], Meta(max_length=20)]
+    reply_to: ReplyQuote | None
+    #: member ids the body mentions (resolved at write time)
+    mentions: Annotated[list[Id], Meta(max_length=50)]
+    mentions_room: bool
+    pinned: bool
+    client_msg_id: ClientMsgId | UnsetType = UNSET
+    to: Id | UnsetType | None = UNSET
+    meta: dict[str, Any] | UnsetType = UNSET
+    attachments: (
+        Annotated[list[Attachment], Meta(min_length=1, max_length=MAX_ATTACHMENTS)] | UnsetType
+    ) = UNSET
+
+
+class ServerMessageUpdate(ServerFrame, tag="message_update", frozen=True, gc=False):
+    """A change to a message, a timeline event with the room's next seq (DESIGN §7)."""
+
+    room_id: Id
+    seq: Id
+    change: Literal["edit", "delete", "react", "unreact", "pin", "unpin"]
+    #: who made the change; null once they withdrew
+    by: Id | None
+    message: MessageState
 
 
 class ServerAck(ServerFrame, tag="ack", frozen=True, gc=False):
@@ -398,6 +473,7 @@ SERVER_FRAMES: tuple[type[ServerFrame], ...] = (
     ServerReady,
     ServerSubscribed,
     ServerMessage,
+    ServerMessageUpdate,
     ServerAck,
     ServerError,
     ServerTyping,

@@ -11,7 +11,7 @@ import contextlib
 import logging
 from typing import Any
 
-from parley.chat.api import Ack, MessageWriter, Send, SendRejected, read_messages
+from parley.chat.api import Ack, MessageWriter, Send, SendRejected, read_timeline
 from parley.core.config import Settings
 from parley.core.events import message_event
 from parley.core.runtime import Runtime
@@ -142,11 +142,12 @@ class Realtime:
         body: str,
         to: int | None = None,
         attachments: tuple[int, ...] = (),
+        reply_to: int | None = None,
     ) -> asyncio.Future[Ack]:
         """Queue a validated, rate-checked send; the future resolves after commit."""
         if to == member_id:
             raise SendRejected("invalid_target", "cannot whisper to yourself")
-        send = Send(member_id, room_id, client_msg_id, body, to, attachments)
+        send = Send(member_id, room_id, client_msg_id, body, to, attachments, reply_to)
         return self.writer.submit(send)
 
     # -- typing, read markers, presence -----------------------------------------------------
@@ -192,10 +193,11 @@ class Realtime:
 
     async def _fetch_range(self, room_id: int, after: int, before: int) -> list[RoomEvent]:
         async with self.runtime.db.read_sessions() as session:
-            payloads = await read_messages(
+            # new messages and changes to them (`message_update`), in seq order
+            frames = await read_timeline(
                 session, room_id, None, after_seq=after, before_seq=before, limit=before - after
             )
-        return [event_from_frame(room_id, {"type": "message", **p}) for p in payloads]
+        return [event_from_frame(room_id, frame) for frame in frames]
 
     # -- several processes: bus subscriptions and catch-up ------------------------------------
 

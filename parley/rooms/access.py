@@ -53,6 +53,21 @@ def nicknames_of_members(
     return {(int(r), int(m)): str(n) for r, m, n in rows}
 
 
+def room_mention_rights(
+    conn: Connection, pairs: set[tuple[int, int]]
+) -> dict[tuple[int, int], tuple[int, str]]:
+    """For each (room_id, member_id) membership: the room's member count and the member's
+    role (whether `<@room>` is theirs to use; synchronous, for the writer's batch)."""
+    if not pairs:
+        return {}
+    rows = conn.execute(
+        select(RoomMember.room_id, RoomMember.member_id, Room.member_count, RoomMember.role)
+        .join(Room, Room.id == RoomMember.room_id)
+        .where(tuple_(RoomMember.room_id, RoomMember.member_id).in_(sorted(pairs)))
+    )
+    return {(int(r), int(m)): (int(n), str(role)) for r, m, n, role in rows}
+
+
 async def allocate_seqs(session: AsyncSession, room_id: int, count: int = 1) -> int:
     """Reserve `count` consecutive seqs in the room; returns the first.
 

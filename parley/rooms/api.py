@@ -11,6 +11,7 @@ from parley.rooms.access import (
     last_seqs,
     nicknames_of_members,
     room_ids_of,
+    room_mention_rights,
     rooms_of_member,
 )
 from parley.rooms.direct import create_direct_room, reseat
@@ -45,6 +46,7 @@ __all__ = [
     "not_a_member",
     "reseat",
     "room_ids_of",
+    "room_mention_rights",
     "room_not_found",
     "room_payload",
     "rooms_of_member",

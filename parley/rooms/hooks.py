@@ -53,6 +53,8 @@ class RoomHooks:
     system_message: SystemMessageWriter = _not_assembled
     latest_visible: LatestVisible = _not_assembled
     unread_counts: UnreadCounts = _not_assembled
+    #: unread messages that mention the member, per room (the same shape as unread_counts)
+    mention_counts: UnreadCounts = _not_assembled
     has_blocked: BlockCheck = _not_assembled
 
 

@@ -64,6 +64,7 @@ async def my_rooms(session: AsyncSession, member_id: int) -> list[MyRoomOut]:
     }
     behind = {room.id: read for room, _, read in rows if room.last_seq > read}
     unread = await hooks.unread_counts(session, member_id, behind)
+    mentioned = await hooks.mention_counts(session, member_id, behind)
     result = [
         MyRoomOut(
             **RoomOut.model_validate(room).model_dump(),
@@ -71,6 +72,7 @@ async def my_rooms(session: AsyncSession, member_id: int) -> list[MyRoomOut]:
             last_seq=room.last_seq,
             last_read_seq=last_read,
             unread=unread.get(room.id, 0),
+            mentions=mentioned.get(room.id, 0),
             last_message=previews.get(room.id),
         )
         for room, role, last_read in rows

@@ -93,6 +93,8 @@ class MyRoomOut(RoomOut):
     #: visible messages after the read marker not sent by the caller (capped, see
     #: `parley.chat.summaries.UNREAD_CAP`)
     unread: int
+    #: unread messages that mention the caller (`<@id>` or `<@room>`), capped the same way
+    mentions: int = 0
     last_message: MessagePreview | None
 
 

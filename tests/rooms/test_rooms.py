@@ -144,8 +144,9 @@ async def test_my_rooms_previews_and_unread_counts(
     room = mine[0]
     # a newcomer starts with everything up to their own join read
     assert room["role"] == "member" and room["last_seq"] == 6 and room["last_read_seq"] == 1
-    # 2 (carol's join), 3, 5 - not alice's own message, not the whisper to carol
-    assert room["unread"] == 3
+    # 3 and 5 - not carol's join (a system message), not alice's own message, not the
+    # whisper to carol (DESIGN §7: unread counts count new messages only)
+    assert room["unread"] == 2
     assert room["last_message"]["seq"] == 5 and room["last_message"]["body"] == "psst alice"
     assert room["last_message"]["sender"] == {"id": bob.id, "nickname": bob.nickname}
     assert mine[1]["unread"] == 0 and mine[1]["last_message"] is None
