@@ -29,6 +29,8 @@ from parley.realtime.gateway import GatewayMiddleware
 from parley.realtime.service import start_realtime, stop_realtime
 from parley.realtime.views import router as realtime_router
 from parley.rooms.views import router as rooms_router
+from parley.search.api import Indexer
+from parley.search.api import router as search_router
 from parley.social.views import router as social_router
 from parley.web import install_web
 
@@ -49,9 +51,13 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
         app.state.runtime = runtime or Runtime.build(settings)
         await start_realtime(app.state.runtime)
         await start_files(app.state.runtime)
+        indexer = Indexer(app.state.runtime.db)
+        if settings.role != "gateway":
+            indexer.start()
         try:
             yield
         finally:
+            await indexer.stop()
             await stop_files(app.state.runtime)
             await stop_realtime(app.state.runtime)
             if own_runtime:
@@ -81,6 +87,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
     app.include_router(notices_router, prefix=API_PREFIX)
     app.include_router(social_router, prefix=API_PREFIX)
     app.include_router(files_router, prefix=API_PREFIX)
+    app.include_router(search_router, prefix=API_PREFIX)
     app.mount(
         "/static/swagger",
         StaticFiles(directory=ops.SWAGGER_UI_DIR),

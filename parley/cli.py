@@ -159,6 +159,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_files_parser(commands)
 
+    from parley.search.cli import add_search_parser
+
+    add_search_parser(commands)
+
     from parley.transfer.cli import add_transfer_parsers
 
     add_transfer_parsers(commands)

@@ -7,6 +7,7 @@ from parley.core.database import Base
 from parley.files import models as files_models
 from parley.notices import models as notices_models
 from parley.rooms import models as rooms_models
+from parley.search import models as search_models
 from parley.social import models as social_models
 
 __all__ = [
@@ -17,5 +18,6 @@ __all__ = [
     "notices_models",
     "outbox",
     "rooms_models",
+    "search_models",
     "social_models",
 ]

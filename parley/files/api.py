@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from sqlalchemy import ColumnElement, select
+from sqlalchemy.orm import InstrumentedAttribute
+
 from parley.files.attachments import (
     InvalidAttachments,
     attachments_of,
@@ -10,11 +13,25 @@ from parley.files.attachments import (
     unlink,
     uploads_of,
 )
+from parley.files.models import MessageAttachment
+
+
+def message_has_file(
+    message_id: ColumnElement[int] | InstrumentedAttribute[int],
+) -> ColumnElement[bool]:
+    """A clause for other domains' queries (search's `has_file`): the message carries a file."""
+    return (
+        select(MessageAttachment.message_id)
+        .where(MessageAttachment.message_id == message_id)
+        .exists()
+    )
+
 
 __all__ = [
     "InvalidAttachments",
     "attachments_of",
     "link",
+    "message_has_file",
     "parse_attachment_ids",
     "unlink",
     "uploads_of",

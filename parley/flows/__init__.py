@@ -16,6 +16,7 @@ def install() -> None:
     from parley.files import api as files
     from parley.flows.timeline import write_system_message
     from parley.rooms import api as rooms
+    from parley.search import api as search
     from parley.social import api as social
 
     rooms.hooks.system_message = write_system_message
@@ -28,3 +29,4 @@ def install() -> None:
     chat.hooks.link_attachments = files.link
     chat.hooks.attachments_of = files.attachments_of
     chat.hooks.unlink_attachments = files.unlink
+    search.hooks.has_file = files.message_has_file

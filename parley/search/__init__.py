@@ -1,0 +1,1 @@
+"""Message search (DESIGN §8): substring semantics after NFKC and case folding."""

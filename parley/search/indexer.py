@@ -1,0 +1,89 @@
+"""Turning the queue of changed messages into grams, in the background and on demand.
+
+A batch deletes its queue rows *before* it reads the bodies: an edit committed meanwhile
+queues the message again (its trigger waits on the deleted row), so no change is lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from sqlalchemy import delete, insert, select
+from sqlalchemy.engine import Connection
+
+from parley.chat.api import Message
+from parley.core.database import Database
+from parley.core.text import search_key
+from parley.search.models import SearchGram, SearchPending
+from parley.search.text import grams_of_key
+
+log = logging.getLogger("parley.search")
+
+BATCH = 500
+
+
+def index_pending(conn: Connection, batch: int = BATCH) -> int:
+    """Index up to `batch` queued messages in the caller's transaction; how many were taken."""
+    query = select(SearchPending.message_id).order_by(SearchPending.message_id).limit(batch)
+    if conn.dialect.name != "sqlite":
+        query = query.with_for_update(skip_locked=True)
+    ids = list(conn.execute(query).scalars())
+    if not ids:
+        return 0
+    conn.execute(delete(SearchPending).where(SearchPending.message_id.in_(ids)))
+    conn.execute(delete(SearchGram).where(SearchGram.message_id.in_(ids)))
+    bodies = conn.execute(select(Message.id, Message.body).where(Message.id.in_(ids)))
+    rows = [
+        {"gram": gram, "message_id": message_id}
+        for message_id, body in bodies
+        for gram in grams_of_key(search_key(body or ""))
+    ]
+    if rows:
+        conn.execute(insert(SearchGram), rows)
+    return len(ids)
+
+
+def queue_all(conn: Connection) -> None:
+    """Queue every message (a rebuild): the old grams stay usable until each is redone."""
+    conn.execute(delete(SearchPending))
+    conn.execute(insert(SearchPending).from_select(["message_id"], select(Message.id)))
+
+
+async def reindex(db: Database, *, everything: bool = True) -> int:
+    """Index the queue to the end (after queueing every message if `everything`)."""
+    if everything:
+        await db.run_in_transaction(queue_all)
+    total = 0
+    while taken := await db.run_in_transaction(index_pending):
+        total += taken
+    return total
+
+
+class Indexer:
+    """Drains the queue every `interval` seconds (at once while it is full)."""
+
+    def __init__(self, db: Database, interval: float = 0.5) -> None:
+        self._db = db
+        self._interval = interval
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="search-indexer")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                taken = await self._db.run_in_transaction(index_pending)
+            except Exception:
+                log.exception("search indexing failed; retrying")
+                taken = 0
+            await asyncio.sleep(0 if taken == BATCH else self._interval)

@@ -1,0 +1,41 @@
+"""The search index: bigrams of each message's key, and the messages waiting to be indexed.
+
+Both tables are derived from `messages` only: database triggers (migration 0006) queue every
+inserted message and every body change in `search_pending`; the indexer turns the queue into
+grams. A message that is removed takes its rows with it (foreign keys, ON DELETE CASCADE).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, ForeignKey, Index
+from sqlalchemy.orm import Mapped, mapped_column
+
+from parley.core.database import Base
+
+
+class SearchGram(Base):
+    """One distinct bigram of a message's key (`parley.search.text.gram`)."""
+
+    __tablename__ = "search_grams"
+    __table_args__ = (Index("ix_search_grams_message_id", "message_id"),)
+
+    gram: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    message_id: Mapped[int] = mapped_column(
+        BigInteger,
+        ForeignKey("messages.id", ondelete="CASCADE"),
+        primary_key=True,
+        autoincrement=False,
+    )
+
+
+class SearchPending(Base):
+    """A message whose grams are missing or stale; searches check these by brute force."""
+
+    __tablename__ = "search_pending"
+
+    message_id: Mapped[int] = mapped_column(
+        BigInteger,
+        ForeignKey("messages.id", ondelete="CASCADE"),
+        primary_key=True,
+        autoincrement=False,
+    )

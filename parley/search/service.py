@@ -1,0 +1,194 @@
+"""Searching messages: candidates from the gram index and the queue, checked exactly.
+
+Every page does bounded work. Candidates come from a window of at most `WINDOW` postings of
+the rarest bigram of the query (or, for 1-character queries, `ID_SPAN` message ids), plus the
+queued messages in that window; each is checked against the semantics in Python. When a
+window ends before the page is full, `next_cursor` continues below it, so a page can be short
+(even empty) and still have more: following cursors to the end equals a brute-force scan.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from parley.accounts.api import directory
+from parley.chat.api import Message, message_payload, visible_to
+from parley.chat.api import hooks as chat_hooks
+from parley.rooms.api import get_room, room_ids_of
+from parley.search.hooks import hooks
+from parley.search.models import SearchGram, SearchPending
+from parley.search.text import highlights, matches, term_grams
+
+WINDOW = 2000
+ID_SPAN = 5000
+PROBE_CAP = 5000
+MAX_GRAMS = 12
+NO_CURSOR = 2**63 - 1
+
+
+@dataclass(frozen=True)
+class Filters:
+    room_id: int | None = None
+    sender_id: int | None = None
+    after: datetime | None = None
+    before: datetime | None = None
+    has_file: bool | None = None
+
+
+@dataclass
+class Page:
+    items: list[dict[str, Any]]
+    next_cursor: int | None
+
+
+async def _rarest(session: AsyncSession, grams: list[int]) -> int:
+    """The gram with the fewest postings, each counted only up to `PROBE_CAP`."""
+    best, best_count = grams[0], PROBE_CAP + 1
+    for gram in grams:
+        capped = select(SearchGram.message_id).where(SearchGram.gram == gram).limit(PROBE_CAP)
+        count = int(await session.scalar(select(func.count()).select_from(capped.subquery())) or 0)
+        if count < best_count:
+            best, best_count = gram, count
+    return best
+
+
+def _chosen_grams(terms: list[str]) -> list[int]:
+    """A few bigrams per term (first, middle, last): enough to prune, few enough to probe."""
+    chosen: dict[int, None] = {}
+    for term in terms:
+        grams = term_grams(term)
+        for gram in (grams[0], grams[len(grams) // 2], grams[-1]) if grams else ():
+            chosen.setdefault(gram, None)
+    return list(chosen)[:MAX_GRAMS]
+
+
+async def _window(
+    session: AsyncSession, terms: list[str], cursor: int
+) -> tuple[list[int] | None, int, list[int]]:
+    """Indexed candidate ids below `cursor` (None: a plain id range), the window's floor
+    (0 when it reached the start) and the grams each indexed candidate must hold."""
+    grams = _chosen_grams([t for t in terms if len(t) >= 2])
+    if not grams:
+        if cursor == NO_CURSOR:
+            cursor = int(await session.scalar(select(func.max(Message.id))) or 0) + 1
+        return None, max(cursor - ID_SPAN, 0), []
+    driver = await _rarest(session, grams)
+    ids = list(
+        (
+            await session.execute(
+                select(SearchGram.message_id)
+                .where(SearchGram.gram == driver, SearchGram.message_id < cursor)
+                .order_by(SearchGram.message_id.desc())
+                .limit(WINDOW)
+            )
+        ).scalars()
+    )
+    floor = ids[-1] if len(ids) == WINDOW else 0
+    return ids, floor, [g for g in grams if g != driver]
+
+
+def _has_gram(gram: int) -> ColumnElement[bool]:
+    return (
+        select(SearchGram.message_id)
+        .where(SearchGram.gram == gram, SearchGram.message_id == Message.id)
+        .exists()
+    )
+
+
+def _filtered(filters: Filters) -> list[ColumnElement[bool]]:
+    clauses: list[ColumnElement[bool]] = []
+    if filters.room_id is not None:
+        clauses.append(Message.room_id == filters.room_id)
+    if filters.sender_id is not None:
+        clauses.append(Message.sender_id == filters.sender_id)
+    if filters.after is not None:
+        clauses.append(Message.created_at > filters.after)
+    if filters.before is not None:
+        clauses.append(Message.created_at < filters.before)
+    if filters.has_file is not None:
+        has = hooks.has_file(Message.id)
+        clauses.append(has if filters.has_file else ~has)
+    return clauses
+
+
+async def search_messages(
+    session: AsyncSession,
+    member_id: int,
+    terms: list[str],
+    filters: Filters,
+    *,
+    limit: int = 20,
+    cursor: int | None = None,
+) -> Page:
+    """The member's visible messages containing every term, newest first (see module doc)."""
+    below = cursor or NO_CURSOR
+    indexed, floor, must_hold = await _window(session, terms, below)
+    pending = list(
+        (
+            await session.execute(
+                select(SearchPending.message_id)
+                .where(SearchPending.message_id < below, SearchPending.message_id >= floor)
+                .order_by(SearchPending.message_id.desc())
+                .limit(WINDOW)
+            )
+        ).scalars()
+    )
+    if len(pending) == WINDOW:
+        floor = max(floor, pending[-1])
+    if indexed is None:
+        where: ColumnElement[bool] = and_(Message.id < below, Message.id >= floor)
+    else:
+        indexed_ids = [i for i in indexed if i >= floor]
+        where = or_(
+            and_(Message.id.in_(indexed_ids), *[_has_gram(g) for g in must_hold]),
+            Message.id.in_(pending),
+        )
+    statement = (
+        select(Message, directory.c.nickname)
+        .outerjoin(directory, directory.c.id == Message.sender_id)
+        .where(
+            where,
+            Message.room_id.in_(room_ids_of(member_id)),
+            visible_to(member_id),
+            Message.deleted_by.is_(None),
+            *_filtered(filters),
+        )
+        .order_by(Message.id.desc())
+    )
+    found: list[tuple[Message, str | None]] = []
+    for message, nickname in (await session.execute(statement)).all():
+        if matches(message.body, terms):
+            found.append((message, nickname))
+            if len(found) > limit:
+                break
+    next_cursor: int | None = floor or None
+    if len(found) > limit:
+        found = found[:limit]
+        next_cursor = found[-1][0].id
+    return Page(await _items(session, found, terms), next_cursor)
+
+
+async def _items(
+    session: AsyncSession, found: list[tuple[Message, str | None]], terms: list[str]
+) -> list[dict[str, Any]]:
+    files = await chat_hooks.attachments_of(session, [m.id for m, _ in found])
+    rooms: dict[int, dict[str, Any]] = {}
+    items = []
+    for message, nickname in found:
+        if message.room_id not in rooms:
+            room = await get_room(session, message.room_id)
+            assert room is not None  # the member's room, read in this transaction
+            rooms[room.id] = {"id": room.id, "name": room.name, "kind": room.kind}
+        items.append(
+            {
+                "message": message_payload(message, nickname, files.get(message.id)),
+                "room": rooms[message.room_id],
+                "highlights": highlights(message.body, terms),
+            }
+        )
+    return items
