@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from parley.chat.attachment_ids import InvalidAttachments, parse_attachment_ids
+from parley.chat.export import messages_sent_by, visible_room_messages
 from parley.chat.frames import message_payload
 from parley.chat.history import message_visible_to, read_messages, read_timeline, visible_to
 from parley.chat.hooks import UploadInfo, hooks
@@ -26,9 +27,11 @@ __all__ = [
     "mention_counts",
     "message_payload",
     "message_visible_to",
+    "messages_sent_by",
     "parse_attachment_ids",
     "read_messages",
     "read_timeline",
     "unread_counts",
+    "visible_room_messages",
     "visible_to",
 ]

@@ -13,6 +13,7 @@ from parley.files.attachments import (
     unlink,
     uploads_of,
 )
+from parley.files.export import OwnUpload, blob_chunks, uploads_owned_by
 from parley.files.models import MessageAttachment
 
 
@@ -29,10 +30,13 @@ def message_has_file(
 
 __all__ = [
     "InvalidAttachments",
+    "OwnUpload",
     "attachments_of",
+    "blob_chunks",
     "link",
     "message_has_file",
     "parse_attachment_ids",
     "unlink",
     "uploads_of",
+    "uploads_owned_by",
 ]

@@ -1,4 +1,4 @@
-"""HTTP routes whose work spans domains: withdrawal, nickname change, direct rooms.
+"""HTTP routes whose work spans domains: withdrawal, nickname change, direct rooms, my export.
 
 The paths stay where clients expect them (`/me`, `/dms`); only the code that serves them
 lives in the orchestration layer.
@@ -7,11 +7,14 @@ lives in the orchestration layer.
 from __future__ import annotations
 
 from fastapi import APIRouter, Response, status
+from fastapi.responses import StreamingResponse
 
 from parley.accounts.api import CurrentMember, MemberOut, NicknameChange, WithdrawRequest
+from parley.core.database import utcnow
 from parley.core.deps import DbSession, ReadSession, RuntimeDep
+from parley.core.errors import not_found
 from parley.core.http import ParleyRoute
-from parley.flows import accounts, dms
+from parley.flows import accounts, dms, export
 from parley.rooms.api import RoomOut, room_payload
 from parley.social.api import DirectRoomOut, MemberRequest
 
@@ -49,3 +52,30 @@ async def open_direct_room(
 async def my_direct_rooms(principal: CurrentMember, session: ReadSession) -> list[DirectRoomOut]:
     """The caller's direct rooms (also in `/me/rooms`, with `kind: "direct"`), with the peer."""
     return await dms.direct_rooms_of(session, principal.id)
+
+
+_ZIP = {"application/zip": {"schema": {"type": "string", "format": "binary"}}}
+
+
+@router.get(
+    "/me/export",
+    tags=["me"],
+    response_class=StreamingResponse,
+    responses={200: {"description": "a zip of the caller's data", "content": _ZIP}},
+)
+async def export_my_data(principal: CurrentMember, runtime: RuntimeDep) -> StreamingResponse:
+    """My data as a zip, streamed: profile, memberships, messages I sent, my direct rooms and
+    my uploads. No password hash, no token, no whisper between others."""
+    try:
+        chunks = await export.member_export(runtime, principal.id)
+    except LookupError:
+        raise not_found("member", "member_not_found") from None
+    day = utcnow().date().isoformat()
+    return StreamingResponse(
+        chunks,
+        media_type="application/zip",
+        headers={
+            "Content-Disposition": f'attachment; filename="parley-{principal.id}-{day}.zip"',
+            "Cache-Control": "no-store",
+        },
+    )

@@ -13,10 +13,10 @@ from sqlalchemy.types import Date, DateTime, LargeBinary
 from parley.models import Base
 
 #: Tables rebuilt from the others or holding only in-flight state: never exported.
-#: The outbox holds events already delivered or about to be, its lease a relay's claim.
-#: A search index belongs here too (it is rebuilt from the messages after an import),
-#: as does any table whose `info` says `{"parley_derived": True}`.
-DERIVED: frozenset[str] = frozenset({"outbox", "outbox_lease"})
+#: The outbox holds events already delivered or about to be, its lease a relay's claim; the
+#: search index (grams and the queue) is rebuilt from the messages: the database's triggers
+#: queue every imported message. So is any table whose `info` says `{"parley_derived": True}`.
+DERIVED: frozenset[str] = frozenset({"outbox", "outbox_lease", "search_grams", "search_pending"})
 
 
 def is_derived(table: Table) -> bool:

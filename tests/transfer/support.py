@@ -86,13 +86,15 @@ class Filled:
     file_id: int = 0
 
 
-async def _send(http: httpx.AsyncClient, who: Account, room: int, body: str, **extra: Any) -> None:
+async def _send(http: httpx.AsyncClient, who: Account, room: int, body: str, **extra: Any) -> int:
     response = await http.post(
         f"{API}/rooms/{room}/messages",
         json={"body": body, "client_msg_id": f"c{who.id}-{body[:20]}", **extra},
         headers=who.headers,
     )
     assert response.status_code == 201, response.text
+    message_id: int = response.json()["id"]
+    return message_id
 
 
 async def fill(http: httpx.AsyncClient, runtime: Runtime) -> Filled:
@@ -122,8 +124,17 @@ async def fill(http: httpx.AsyncClient, runtime: Runtime) -> Filled:
             f"{API}/rooms/{den}/invites", json={"member_id": bob.id}, headers=carol.headers
         )
     ).status_code == 201
-    for n in range(5):
-        await _send(http, alice if n % 2 else bob, hall, f"hello {n} — 안녕 ✓")
+    sent = [
+        await _send(http, alice if n % 2 else bob, hall, f"hello {n} — 안녕 ✓") for n in range(5)
+    ]
+    # a message's life: a reply, a reaction, an edit, a pin
+    await _send(http, carol, hall, "a reply", reply_to=sent[0])
+    message = f"{API}/rooms/{hall}/messages/{sent[1]}"
+    assert (await http.put(f"{message}/reactions/👍", headers=carol.headers)).status_code < 300
+    edited = await http.patch(message, json={"body": "hello 1, edited"}, headers=alice.headers)
+    assert edited.status_code == 200, edited.text
+    pinned = await http.put(f"{API}/rooms/{hall}/pins/{sent[2]}", headers=alice.headers)
+    assert pinned.status_code < 300, pinned.text
     await _send(http, alice, hall, "psst carol", to=carol.id)
     uploaded = await http.post(
         f"{API}/files", files={"file": ("dot.png", png(), "image/png")}, headers=bob.headers
