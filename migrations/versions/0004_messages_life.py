@@ -33,6 +33,7 @@ def upgrade() -> None:
         batch.add_column(sa.Column("edited_at", UTC(), nullable=True))
         batch.add_column(sa.Column("deleted_by", sa.String(length=16), nullable=True))
         batch.add_column(sa.Column("reply_to_id", sa.BigInteger(), nullable=True))
+        batch.add_column(sa.Column("reply_excerpt", sa.Text(), nullable=True))
         batch.add_column(sa.Column("mentions", sa.Text(), nullable=True))
         batch.add_column(
             sa.Column("mentions_room", sa.Boolean(), nullable=False, server_default="0")
@@ -144,6 +145,7 @@ def downgrade() -> None:
             "pinned_at",
             "mentions_room",
             "mentions",
+            "reply_excerpt",
             "reply_to_id",
             "deleted_by",
             "edited_at",

@@ -17,7 +17,7 @@ from datetime import timedelta
 from typing import Any
 
 import orjson
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from parley.accounts.api import Principal
@@ -207,6 +207,10 @@ async def delete_message(
     message.pinned_at = None
     for table in (MessageEdit, MessageReaction, MessageMention):
         await session.execute(delete(table).where(table.message_id == message.id))
+    # replies quoted it: their quotes lose its words too (clients do the same on `delete`)
+    await session.execute(
+        update(Message).where(Message.reply_to_id == message.id).values(reply_excerpt="")
+    )
     await hooks.unlink_attachments(session, message.id)
     if not own:
         await hooks.moderator_deleted(

@@ -81,7 +81,8 @@ async def reactions_of(
 
 
 async def replies_of(session: AsyncSession, reply_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
-    """The quote of each replied-to message: id, seq, sender and an excerpt of its body."""
+    """Each replied-to message as quoted now: id, seq, sender (the excerpt is the reply's
+    own, taken when it was written: `quote_of`)."""
     if not reply_ids:
         return {}
     rows = await session.execute(
@@ -134,10 +135,19 @@ async def payloads_of(
             nickname,
             files.get(m.id),
             reactions=reactions.get(m.id),
-            reply_to=replies.get(m.reply_to_id) if m.reply_to_id is not None else None,
+            reply_to=quote_of(m, replies),
         )
         for m, nickname in rows
     ]
+
+
+def quote_of(message: Message, originals: dict[int, dict[str, Any]]) -> dict[str, Any] | None:
+    if message.reply_to_id is None:
+        return None
+    original = originals.get(message.reply_to_id)
+    if original is None:  # cannot happen while messages are only emptied, never removed
+        return None
+    return {**original, "excerpt": message.reply_excerpt or ""}
 
 
 async def current_message(session: AsyncSession, message_id: int) -> dict[str, Any] | None:

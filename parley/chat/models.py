@@ -49,6 +49,9 @@ class Message(Base):
     deleted_by: Mapped[str | None] = mapped_column(String(16), nullable=True)
     #: the message this one replies to (same room); kept as a plain id, checked at write time
     reply_to_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    #: the quote of the original as it was when replied to (emptied if the original is
+    #: deleted): a later edit of the original does not silently change this message
+    reply_excerpt: Mapped[str | None] = mapped_column(Text, nullable=True)
     #: JSON list of the member ids the body mentions (resolved at write time), or NULL
     mentions: Mapped[str | None] = mapped_column(Text, nullable=True)
     mentions_room: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")

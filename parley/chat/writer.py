@@ -181,6 +181,11 @@ def store_batch(conn: Connection, sends: list[Send]) -> BatchResult:
                     "created_at": now,
                     "html": render(send.body, named, room_token),
                     "reply_to_id": send.reply_to,
+                    "reply_excerpt": (
+                        originals[send.reply_to][1]["excerpt"]
+                        if send.reply_to is not None
+                        else None
+                    ),
                     "mentions": orjson.dumps(list(named)).decode() if named else None,
                     "mentions_room": room_token,
                 }

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from parley.accounts.api import directory
@@ -29,6 +29,8 @@ ID_SPAN = 5000
 PROBE_CAP = 5000
 MAX_GRAMS = 12
 NO_CURSOR = 2**63 - 1
+#: candidates read per statement, newest first, until the page is full
+CHUNK = 100
 
 
 @dataclass(frozen=True)
@@ -69,14 +71,15 @@ def _chosen_grams(terms: list[str]) -> list[int]:
 
 async def _window(
     session: AsyncSession, terms: list[str], cursor: int
-) -> tuple[list[int] | None, int, list[int]]:
+) -> tuple[list[int] | None, int, list[int], int]:
     """Indexed candidate ids below `cursor` (None: a plain id range), the window's floor
-    (0 when it reached the start) and the grams each indexed candidate must hold."""
+    (0 when it reached the start), the grams each indexed candidate must hold, and the top
+    of the window (the cursor, or above the newest message)."""
     grams = _chosen_grams([t for t in terms if len(t) >= 2])
     if not grams:
         if cursor == NO_CURSOR:
             cursor = int(await session.scalar(select(func.max(Message.id))) or 0) + 1
-        return None, max(cursor - ID_SPAN, 0), []
+        return None, max(cursor - ID_SPAN, 0), [], cursor
     driver = await _rarest(session, grams)
     ids = list(
         (
@@ -89,7 +92,7 @@ async def _window(
         ).scalars()
     )
     floor = ids[-1] if len(ids) == WINDOW else 0
-    return ids, floor, [g for g in grams if g != driver]
+    return ids, floor, [g for g in grams if g != driver], cursor
 
 
 def _has_gram(gram: int) -> ColumnElement[bool]:
@@ -127,7 +130,7 @@ async def search_messages(
 ) -> Page:
     """The member's visible messages containing every term, newest first (see module doc)."""
     below = cursor or NO_CURSOR
-    indexed, floor, must_hold = await _window(session, terms, below)
+    indexed, floor, must_hold, top = await _window(session, terms, below)
     pending = list(
         (
             await session.execute(
@@ -140,32 +143,39 @@ async def search_messages(
     )
     if len(pending) == WINDOW:
         floor = max(floor, pending[-1])
-    if indexed is None:
-        where: ColumnElement[bool] = and_(Message.id < below, Message.id >= floor)
-    else:
-        indexed_ids = [i for i in indexed if i >= floor]
-        where = or_(
-            and_(Message.id.in_(indexed_ids), *[_has_gram(g) for g in must_hold]),
-            Message.id.in_(pending),
-        )
-    statement = (
-        select(Message, directory.c.nickname)
-        .outerjoin(directory, directory.c.id == Message.sender_id)
-        .where(
-            where,
-            Message.room_id.in_(room_ids_of(member_id)),
-            visible_to(member_id),
-            Message.deleted_by.is_(None),
-            *_filtered(filters),
-        )
-        .order_by(Message.id.desc())
-    )
+    visible = [
+        Message.room_id.in_(room_ids_of(member_id)),
+        visible_to(member_id),
+        Message.deleted_by.is_(None),
+        *_filtered(filters),
+    ]
     found: list[tuple[Message, str | None]] = []
-    for message, nickname in (await session.execute(statement)).all():
-        if matches(message.body, terms):
-            found.append((message, nickname))
-            if len(found) > limit:
-                break
+    chunks: list[list[ColumnElement[bool]]]
+    if indexed is None:  # an id range, read in slices from the top
+        chunks = [
+            [Message.id < high, Message.id >= max(high - CHUNK * 5, floor)]
+            for high in range(top, floor, -CHUNK * 5)
+        ]
+    else:
+        queued = set(pending)
+        held = and_(*[_has_gram(g) for g in must_hold]) if must_hold else true()
+        ids = sorted({i for i in indexed if i >= floor} | queued, reverse=True)
+        chunks = [
+            [Message.id.in_(chunk), or_(Message.id.in_([i for i in chunk if i in queued]), held)]
+            for chunk in (ids[n : n + CHUNK] for n in range(0, len(ids), CHUNK))
+        ]
+    for where in chunks:
+        statement = (
+            select(Message, directory.c.nickname)
+            .outerjoin(directory, directory.c.id == Message.sender_id)
+            .where(*where, *visible)
+            .order_by(Message.id.desc())
+        )
+        for message, nickname in (await session.execute(statement)).all():
+            if matches(message.body, terms):
+                found.append((message, nickname))
+        if len(found) > limit:
+            break
     next_cursor: int | None = floor or None
     if len(found) > limit:
         found = found[:limit]

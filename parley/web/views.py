@@ -26,7 +26,7 @@ from parley.core.errors import ParleyError, problem_response
 from parley.flows import accounts as flows_accounts
 from parley.notices import service as notices
 from parley.rooms import listing
-from parley.web import notice_views, room_views, social_views
+from parley.web import notice_views, room_views, search_views, social_views
 from parley.web.auth import MaybeMember, PageMember, login_location, safe_next
 from parley.web.cookies import (
     LANG_COOKIE,
@@ -46,6 +46,7 @@ router = APIRouter(include_in_schema=False)
 router.include_router(room_views.router)
 router.include_router(notice_views.router)
 router.include_router(social_views.router)
+router.include_router(search_views.router)
 HOME_NOTICES = 5
 LANG_COOKIE_SECONDS = 365 * 86_400
 

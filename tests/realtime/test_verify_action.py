@@ -89,6 +89,20 @@ def apply_event(state: State, me: int, frame: dict[str, Any]) -> None:
             state["blocks"][member["id"]] = member["nickname"]
         else:
             state["blocks"].pop(member["id"], None)
+    elif kind in ("message", "message_update") and "messages" in state:
+        # a fetched history page: a new message joins it, a change replaces the message
+        # whole (`message_update.message` is the message's current state)
+        message = frame["message"] if kind == "message_update" else frame
+        page = state["messages"].get(message["room_id"])
+        if page is None:
+            return
+        if kind == "message" or message["id"] in page:
+            page[message["id"]] = {k: v for k, v in message.items() if k != "type"}
+        if kind == "message_update" and frame["change"] == "delete":
+            # quotes of a deleted message lose its words (the quote keeps id, seq, sender)
+            for other in page.values():
+                if (other.get("reply_to") or {}).get("id") == message["id"]:
+                    other["reply_to"] = {**other["reply_to"], "excerpt": ""}
 
 
 async def _take(ws: WsClient, seconds: float) -> None:
@@ -168,4 +182,67 @@ async def test_every_action_that_changes_a_members_view_emits_its_events(server:
             await verify_action(api, me, ws, action)
         except AssertionError as exc:
             raise AssertionError(f"{name}: {exc}") from None
+    await ws.close()
+
+
+async def fetch_with_messages(server: Server, me: Member, room: int) -> State:
+    """The state plus a fetched history page of one room (id -> history item)."""
+    state = await fetch_state(server, me)
+    items = await server.history(me, room, limit=100)
+    state["messages"] = {room: {m["id"]: m for m in items}}
+    return state
+
+
+async def test_every_change_to_a_message_emits_its_event(server: Server) -> None:
+    """Edit, delete, react, unreact, pin, unpin and a reply: a history page fetched before,
+    with the `message` and `message_update` frames applied, equals a fresh fetch."""
+    from urllib.parse import quote
+
+    me, friend = await server.member(), await server.member()
+    room = await server.room(me, friend)
+    ws = await server.connect(me)
+    await ws.subscribe(room)
+    http = server.http
+    base = f"/rooms/{room}/messages"
+    sent = await http.post(
+        base, json={"body": "first **draft**", "client_msg_id": "va-1"}, headers=friend.headers
+    )
+    target = sent.json()["id"]
+    mine = await http.post(base, json={"body": "mine", "client_msg_id": "va-2"}, headers=me.headers)
+    own = mine.json()["id"]
+
+    async def call(method: str, path: str, who: Member, **body: Any) -> None:
+        answer = await http.request(method, path, json=body or None, headers=who.headers)
+        assert answer.status_code < 300, answer.text
+
+    heart = quote("❤️")
+    actions: list[tuple[str, Callable[[], Awaitable[None]]]] = [
+        ("send a reply", lambda: call("POST", base, friend, body="re", client_msg_id="va-3",
+                                      reply_to=own)),
+        ("edit", lambda: call("PATCH", f"{base}/{target}", friend, body=f"final <@{me.id}>")),
+        ("react", lambda: call("PUT", f"{base}/{target}/reactions/{heart}", friend)),
+        ("react too", lambda: call("PUT", f"{base}/{target}/reactions/{heart}", me)),
+        ("unreact", lambda: call("DELETE", f"{base}/{target}/reactions/{heart}", friend)),
+        ("pin", lambda: call("PUT", f"/rooms/{room}/pins/{target}", me)),
+        ("unpin", lambda: call("DELETE", f"/rooms/{room}/pins/{target}", me)),
+        ("edit mine", lambda: call("PATCH", f"{base}/{own}", me, body="mine, edited")),
+        ("delete by a moderator", lambda: call("DELETE", f"{base}/{target}", me)),
+        ("delete my own (which was replied to)", lambda: call("DELETE", f"{base}/{own}", me)),
+    ]  # fmt: skip
+    for name, action in actions:
+        before = await fetch_with_messages(server, me, room)
+        seen = len(ws.frames)
+        await action()
+        after = await fetch_with_messages(server, me, room)
+        assert after != before, f"{name}: the action must change what the member sees"
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + SETTLE_SECONDS
+        while True:
+            applied = copy.deepcopy(before)
+            for frame in ws.frames[seen:]:
+                apply_event(applied, me.id, frame)
+            if applied == after or loop.time() > deadline:
+                break
+            await _take(ws, 0.2)
+        assert applied == after, {"action": name, "events": ws.frames[seen:]}
     await ws.close()

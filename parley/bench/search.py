@@ -1,0 +1,244 @@
+"""Search figures for docs/benchmarks.md: a reproducible corpus, query latencies, send cost.
+
+    python -m parley.bench.search --database-url URL --messages 200000 [--seed 15]
+
+Fills an empty database (migrated here) with members, rooms and `--messages` messages of
+mixed Korean and English drawn from a seeded generator, builds the index, then times
+first pages of 2-syllable Korean terms, 3+ character terms and two-term queries (p50/p95 over
+`--queries` each). `--sends` compares the message writer's throughput on a database at head
+with one migrated only to 0005 (no triggers, no indexer), both otherwise identical.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import statistics
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import insert, text
+
+from parley import flows
+from parley.chat.api import MessageWriter, Send
+from parley.core.config import Settings
+from parley.core.migrate import upgrade_database
+from parley.core.runtime import Runtime
+from parley.models import Base
+from parley.search.api import Filters, Indexer, parse_query, reindex, search_messages
+
+SYLLABLES = "가나다라마바사아자차카타파하회의실내일서버점검공지일정보고자료확인부탁드립니다"
+_WORDS = (
+    "deploy server meeting report release build test review design cache queue index "
+    "latency backup monitor alert ticket budget schedule lunch coffee weekend project"
+)
+ENGLISH = _WORDS.split()
+ROOMS, MEMBERS = 50, 20
+
+
+def vocabulary(rng: random.Random) -> tuple[list[str], list[str]]:
+    """2-syllable and 3-syllable Korean words (a Zipf-ish draw makes some common)."""
+    two = list(dict.fromkeys("".join(rng.choices(SYLLABLES, k=2)) for _ in range(400)))
+    three = list(dict.fromkeys("".join(rng.choices(SYLLABLES, k=3)) for _ in range(400)))
+    return two, three
+
+
+def body(rng: random.Random, two: list[str], three: list[str]) -> str:
+    words = []
+    for _ in range(rng.randint(3, 12)):
+        pick = rng.random()
+        if pick < 0.45:
+            word = two[min(int(rng.paretovariate(1.2)) - 1, len(two) - 1)]
+            words.append(word + rng.choice(["", "는", "를", "에서", "이", "도"]))
+        elif pick < 0.7:
+            words.append(three[min(int(rng.paretovariate(1.2)) - 1, len(three) - 1)])
+        elif pick < 0.95:
+            words.append(
+                rng.choice(ENGLISH).capitalize() if rng.random() < 0.2 else rng.choice(ENGLISH)
+            )
+        else:
+            words.append(str(rng.randint(0, 9999)))
+    return " ".join(words)
+
+
+async def fill(runtime: Runtime, count: int, seed: int) -> tuple[int, list[str], list[str]]:
+    """Members, rooms (the searcher is in 40 of 50), `count` messages; the searcher's id."""
+    rng = random.Random(seed)
+    two, three = vocabulary(rng)
+    tables = Base.metadata.tables
+    now = datetime.now(UTC)
+    async with runtime.db.engine.begin() as conn:
+        await conn.execute(
+            insert(tables["members"]),
+            [
+                {
+                    "login_id": f"bench{n}",
+                    "nickname": f"bench{n}",
+                    "nickname_key": f"bench{n}",
+                    "password_hash": "x",
+                    "role": "user",
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for n in range(MEMBERS)
+            ],
+        )
+        members = [r[0] for r in await conn.execute(text("SELECT id FROM members ORDER BY id"))]
+        await conn.execute(
+            insert(tables["rooms"]),
+            [
+                {
+                    "name": f"room {n}",
+                    "name_key": f"room {n}",
+                    "kind": "group",
+                    "is_private": False,
+                    "topic": "",
+                    "capacity": 500,
+                    "members_can_invite": False,
+                    "member_count": MEMBERS,
+                    "last_seq": 0,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for n in range(ROOMS)
+            ],
+        )
+        rooms = [r[0] for r in await conn.execute(text("SELECT id FROM rooms ORDER BY id"))]
+        await conn.execute(
+            insert(tables["room_members"]),
+            [
+                {
+                    "room_id": r,
+                    "member_id": m,
+                    "role": "member",
+                    "joined_at": now,
+                    "last_read_seq": 0,
+                }
+                for i, r in enumerate(rooms)
+                for m in members
+                if m != members[0] or i < 40
+            ],
+        )
+    seqs = dict.fromkeys(rooms, 0)
+    for start in range(0, count, 5000):
+        rows = []
+        for _ in range(min(5000, count - start)):
+            room = rng.choice(rooms)
+            seqs[room] += 1
+            rows.append(
+                {
+                    "room_id": room,
+                    "seq": seqs[room],
+                    "sender_id": rng.choice(members),
+                    "kind": "text",
+                    "body": body(rng, two, three),
+                    "created_at": now,
+                }
+            )
+        async with runtime.db.engine.begin() as conn:
+            await conn.execute(insert(tables["messages"]), rows)
+    async with runtime.db.engine.begin() as conn:
+        for room, seq in seqs.items():
+            await conn.execute(
+                text("UPDATE rooms SET last_seq = :seq WHERE id = :id"), {"seq": seq, "id": room}
+            )
+    return members[0], two, three
+
+
+async def time_queries(runtime: Runtime, member: int, queries: list[str]) -> dict[str, float]:
+    times = []
+    for q in queries:
+        terms = parse_query(q)
+        started = time.perf_counter()
+        async with runtime.db.read_sessions() as session:
+            await search_messages(session, member, terms, Filters(), limit=20)
+        times.append((time.perf_counter() - started) * 1000)
+    times.sort()
+    return {"p50": statistics.median(times), "p95": times[int(len(times) * 0.95) - 1]}
+
+
+async def send_rate(url: str, revision: str, sends: int) -> float:
+    """Messages per second through the writer (200 in flight), indexer running at head."""
+    runtime = Runtime.build(Settings(database_url=url, secret_key="bench-" + "x" * 40))
+    await upgrade_database(runtime.db.engine, revision)
+    member, _, _ = await fill(runtime, 0, 1)
+
+    async def publish(frames: list[dict[str, Any]]) -> None:
+        return None
+
+    writer = MessageWriter(runtime.db, publish)
+    writer.start()
+    indexer = Indexer(runtime.db)
+    if revision == "head":
+        indexer.start()
+    async with runtime.db.engine.connect() as conn:
+        rooms = list(
+            (await conn.execute(text("SELECT id FROM rooms ORDER BY id LIMIT 40"))).scalars()
+        )
+    rng = random.Random(2)
+    two, three = vocabulary(rng)
+    started = time.perf_counter()
+    for start in range(0, sends, 200):
+        futures = [
+            writer.submit(Send(member, rooms[n % 40], f"b{start + n}", body(rng, two, three)))
+            for n in range(min(200, sends - start))
+        ]
+        await asyncio.gather(*futures)
+    elapsed = time.perf_counter() - started
+    await indexer.stop()
+    await writer.stop()
+    await runtime.close()
+    return sends / elapsed
+
+
+async def main(args: argparse.Namespace) -> None:
+    flows.install()
+    settings = Settings(database_url=args.database_url, secret_key="bench-" + "x" * 40)
+    runtime = Runtime.build(settings)
+    await upgrade_database(runtime.db.engine)
+    started = time.perf_counter()
+    member, two, three = await fill(runtime, args.messages, args.seed)
+    filled = time.perf_counter() - started
+    started = time.perf_counter()
+    await reindex(runtime.db, everything=False)
+    indexed = time.perf_counter() - started
+    print(f"{args.messages} messages: generated in {filled:.0f} s, indexed in {indexed:.0f} s")
+    rng = random.Random(args.seed + 1)
+    cases = {
+        "2-syllable Korean": [rng.choice(two[:200]) for _ in range(args.queries)],
+        "3+ characters": [rng.choice(three[:200] + ENGLISH) for _ in range(args.queries)],
+        "two terms": [
+            f"{rng.choice(two[:50])} {rng.choice(three[:100] + ENGLISH)}"
+            for _ in range(args.queries)
+        ],
+    }
+    for name, queries in cases.items():
+        figures = await time_queries(runtime, member, queries)
+        print(f"{name:>18}: p50 {figures['p50']:.1f} ms, p95 {figures['p95']:.1f} ms")
+    await runtime.close()
+    if args.sends and args.sends_urls:
+        without, with_index = args.sends_urls
+        base = await send_rate(without, "0005_community", args.sends)
+        indexed_rate = await send_rate(with_index, "head", args.sends)
+        print(
+            f"sends: {base:.0f}/s without the index, {indexed_rate:.0f}/s with "
+            f"({indexed_rate / base:.0%})"
+        )
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database-url", required=True, help="an empty database")
+    parser.add_argument("--messages", type=int, default=1_000_000)
+    parser.add_argument("--seed", type=int, default=15)
+    parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--sends", type=int, default=0, help="also compare send throughput")
+    parser.add_argument(
+        "--sends-urls",
+        nargs=2,
+        metavar=("WITHOUT", "WITH"),
+        help="two more empty databases for the send comparison",
+    )
+    asyncio.run(main(parser.parse_args()))
