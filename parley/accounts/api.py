@@ -11,13 +11,23 @@ from collections.abc import Iterable
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from parley.accounts import bots, community, moderation
 from parley.accounts.auth import authenticate, read_credentials
+from parley.accounts.bots import BotPrincipal
 from parley.accounts.deps import ACCESS_COOKIE, CurrentAdmin, CurrentMember
-from parley.accounts.models import Member
-from parley.accounts.schemas import MemberOut, MemberSummary, NicknameChange, WithdrawRequest
+from parley.accounts.models import Member, SignupInvite
+from parley.accounts.recovery import issue_admin_code
+from parley.accounts.schemas import (
+    MemberOut,
+    MemberSummary,
+    NicknameChange,
+    SignupRequest,
+    WithdrawRequest,
+)
 from parley.accounts.service import (
     Principal,
     check_password,
+    create_admin,
     delete_member,
     resolve_session,
     set_nickname,
@@ -25,6 +35,7 @@ from parley.accounts.service import (
 
 __all__ = [
     "ACCESS_COOKIE",
+    "BotPrincipal",
     "CurrentAdmin",
     "CurrentMember",
     "Member",
@@ -32,13 +43,20 @@ __all__ = [
     "MemberSummary",
     "NicknameChange",
     "Principal",
+    "SignupInvite",
+    "SignupRequest",
     "WithdrawRequest",
     "authenticate",
+    "bots",
     "check_password",
+    "community",
+    "create_admin",
     "delete_member",
     "directory",
     "get_member",
+    "issue_admin_code",
     "lock_members",
+    "moderation",
     "nickname_of",
     "read_credentials",
     "resolve_session",

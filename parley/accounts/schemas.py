@@ -19,12 +19,39 @@ Password = Annotated[str, Field(min_length=8, max_length=128)]
 #: what we accept when checking a password: never longer than any valid password
 GivenPassword = Annotated[str, Field(min_length=1, max_length=128)]
 OpaqueToken = Annotated[str, Field(min_length=1, max_length=256)]
+#: an invite or recovery code as typed: letters, digits, dashes and spaces, bounded
+TypedCode = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9 -]{1,64}$")]
 
 
 class SignupRequest(StrictModel):
     login_id: LoginId
     nickname: Nickname
     password: Password
+    #: needed when registration is `invite`
+    invite_code: TypedCode | None = None
+
+
+class RecoveryCodesRequest(StrictModel):
+    password: GivenPassword
+
+
+class RecoveryCodesOut(BaseModel):
+    #: shown once: store them somewhere safe; each works once
+    codes: list[str]
+
+
+class RecoveryStatus(BaseModel):
+    remaining: int
+
+
+class RecoverRequest(StrictModel):
+    login_id: LoginId
+    code: TypedCode
+    new_password: Password
+
+
+class RegistrationOut(BaseModel):
+    registration: Literal["open", "invite", "closed"]
 
 
 class LoginRequest(StrictModel):

@@ -10,6 +10,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from parley.accounts.community import check_signup, reserve_login_id
 from parley.accounts.models import AuthSession, Member, RefreshToken
 from parley.accounts.schemas import MemberOut, TokenPair
 from parley.core.database import utcnow
@@ -39,10 +40,18 @@ async def signup(
     nickname: str,
     password: str,
     role: str = "user",
+    *,
+    invite_code: str | None = None,
+    address: str | None = None,
+    gate: bool = True,
 ) -> Member:
-    # hashed before the first statement: on SQLite that statement opens the write
-    # transaction, which must not be held for the whole (bounded, queued) hash
+    """Create an account. `gate` applies the site's sign-up rules (mode, invite, throttle,
+    held-back ids); only the CLI's `admin create` skips them."""
+    # hash before the first statement: on SQLite that statement opens the write transaction,
+    # which would otherwise be held for the whole (bounded, queued) hash
     password_hash = await runtime.hasher.hash(password)
+    if gate:
+        await check_signup(session, runtime, login_id, invite_code, address)
     member = Member(
         login_id=login_id,
         nickname=nickname,
@@ -100,6 +109,7 @@ async def authenticate(
     if not valid or member is None:
         raise unauthenticated("login id or password is wrong", INVALID_CREDENTIALS)
     await runtime.login_failures.clear(f"acct:{login_id}")
+    refuse_suspended(member)
     if new_hash:
         member.password_hash = new_hash
     return member
@@ -266,7 +276,18 @@ async def resolve_session(session: AsyncSession, member_id: int, session_id: str
     found = row.first()
     if found is None or found[1] is not None:
         raise unauthenticated("session has ended", "session_revoked")
+    refuse_suspended(found[0])
     return Principal(member=found[0], session_id=session_id)
+
+
+def refuse_suspended(member: Member) -> None:
+    """403 `suspended` (with the reason and the end, if any) while a suspension is in force."""
+    if member.suspended(utcnow()):
+        until = member.suspended_until.isoformat() if member.suspended_until else None
+        detail = "this account is suspended"
+        if member.suspend_reason:
+            detail += f": {member.suspend_reason}"
+        raise ParleyError(403, "suspended", detail, extra={"until": until})
 
 
 async def load_member(session: AsyncSession, principal: Principal) -> Member:
@@ -310,9 +331,16 @@ async def check_password(
     await _check_password(runtime, await load_member(session, principal), password)
 
 
-async def delete_member(session: AsyncSession, member_id: int) -> None:
+async def delete_member(
+    session: AsyncSession, member_id: int, runtime: Runtime | None = None
+) -> None:
     """Delete the account row in the caller's transaction and end every session it had;
-    its messages stay, shown as from a deleted member."""
+    its messages stay, shown as from a deleted member. With `runtime`, the login id is held
+    back for PARLEY_WITHDRAWN_ID_RESERVE_DAYS."""
+    if runtime is not None:
+        login_id = await session.scalar(select(Member.login_id).where(Member.id == member_id))
+        if login_id is not None:
+            await reserve_login_id(session, runtime, login_id)
     end_sessions(session, member_id, None, "withdrawn")
     await session.execute(delete(Member).where(Member.id == member_id))
 
@@ -342,7 +370,7 @@ async def create_admin(
         existing.role = "admin"
         await session.commit()
         return existing
-    return await signup(session, runtime, login_id, nickname, password, role="admin")
+    return await signup(session, runtime, login_id, nickname, password, role="admin", gate=False)
 
 
 async def count_members(session: AsyncSession) -> int:

@@ -26,9 +26,20 @@ router = APIRouter(route_class=ParleyRoute)
 
 
 @router.post("/auth/signup", status_code=status.HTTP_201_CREATED, tags=["auth"])
-async def signup(body: SignupRequest, session: DbSession, runtime: RuntimeDep) -> MemberOut:
-    """Create an account. Login ids are unique; the answer is the new member."""
-    member = await service.signup(session, runtime, body.login_id, body.nickname, body.password)
+async def signup(
+    body: SignupRequest, session: DbSession, runtime: RuntimeDep, address: ClientAddress
+) -> MemberOut:
+    """Create an account. Login ids are unique; the answer is the new member. The site's
+    registration mode applies (an invite code when it is `invite`); throttled per address."""
+    member = await service.signup(
+        session,
+        runtime,
+        body.login_id,
+        body.nickname,
+        body.password,
+        invite_code=body.invite_code,
+        address=address,
+    )
     return MemberOut.model_validate(member)
 
 

@@ -25,6 +25,8 @@ SeqQuery = Annotated[int | None, Query(ge=0, le=MAX_BIGINT)]
 
 _REJECTION_STATUS = {
     "rate_limited": 429,
+    "slow_mode": 429,
+    "muted": 403,
     "not_a_member": 403,
     "invalid_target": 422,
     "invalid_field": 422,
@@ -97,6 +99,7 @@ async def send_message(
     try:
         text = realtime.check_body(body.body)
         await realtime.check_send_rate(principal.id)
+        await realtime.check_room_rules(principal.id, room_id)
         ack = await realtime.submit(
             principal.id, room_id, body.client_msg_id, text, body.to, attachments, body.reply_to
         )

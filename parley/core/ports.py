@@ -54,6 +54,10 @@ class MessagingPort(Protocol):
 
     async def check_send_rate(self, member_id: int) -> None: ...
 
+    async def check_room_rules(self, member_id: int, room_id: int) -> None:
+        """Refuse a send a mute or slow mode forbids (`muted`, `slow_mode`)."""
+        ...
+
     def submit(
         self,
         member_id: int,

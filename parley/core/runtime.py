@@ -33,22 +33,28 @@ class Runtime:
     files: object | None = None
     #: shared state across processes (PARLEY_REDIS_URL); None in the embedded mode
     redis: Redis | None = None
+    #: sign-ups per address, in windows of PARLEY_SIGNUP_WINDOW_SECONDS (`accounts.community`)
+    signup_attempts: FailureCounter | None = None
 
     @classmethod
     def build(cls, settings: Settings) -> Runtime:
         redis = None
         login_failures: FailureCounter = MemoryFailureCounter(settings.login_window_seconds)
+        signups: FailureCounter = MemoryFailureCounter(settings.signup_window_seconds)
         if settings.redis_url:
             from parley.core.redis import RedisFailureCounter, connect_redis
 
             redis = connect_redis(settings)
             login_failures = RedisFailureCounter(redis, settings)
+            window = {"login_window_seconds": settings.signup_window_seconds}
+            signups = RedisFailureCounter(redis, settings.model_copy(update=window))
         return cls(
             settings=settings,
             db=Database(create_engine(settings)),
             hasher=PasswordHasher(settings),
             login_failures=login_failures,
             redis=redis,
+            signup_attempts=signups,
         )
 
     def require_messaging(self) -> MessagingPort:

@@ -19,7 +19,7 @@ async def withdraw(
     each with its system message), then the member row goes and every session ends."""
     await accounts.check_password(session, runtime, principal, password)
     await rooms.leave_all_rooms(session, principal.id)
-    await accounts.delete_member(session, principal.id)
+    await accounts.delete_member(session, principal.id, runtime)
     await session.commit()
 
 

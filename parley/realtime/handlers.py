@@ -210,6 +210,7 @@ class Session:
         try:
             body = realtime.check_body(frame.body)
             await realtime.check_send_rate(self.conn.member_id)
+            await realtime.check_room_rules(self.conn.member_id, frame.room_id)
             future = realtime.submit(
                 self.conn.member_id,
                 frame.room_id,

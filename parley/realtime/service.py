@@ -22,6 +22,7 @@ from parley.realtime.cluster import build_components
 from parley.realtime.events import RoomEvent, event_from_frame
 from parley.realtime.hub import Hub
 from parley.realtime.metrics import register_metrics
+from parley.realtime.moderation import SendRules
 from parley.realtime.protocol import ServerPresence, ServerTyping, encode
 from parley.realtime.relay import OutboxRelay
 from parley.rooms.api import get_room, last_seqs, rooms_of_member
@@ -53,6 +54,8 @@ class Realtime:
         self._start_shared = parts.start
         self._tasks: set[asyncio.Task[None]] = set()
         self._catch_up_wanted = asyncio.Event()
+        #: slow mode and mutes, checked before a send reaches the writer
+        self.send_rules = SendRules(runtime)
 
     async def start(self) -> None:
         if isinstance(self.bus, RemoteBus):  # tell us when it lost events
@@ -133,6 +136,10 @@ class Realtime:
         wait = await self.send_limits.take(str(member_id))
         if wait:
             raise SendRejected("rate_limited", f"sending too fast; retry in {wait:.2f} s")
+
+    async def check_room_rules(self, member_id: int, room_id: int) -> None:
+        """`muted` or `slow_mode` (SendRejected) before the writer sees a send."""
+        await self.send_rules.check(member_id, room_id)
 
     def submit(
         self,

@@ -13,6 +13,8 @@ from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from parley.accounts.api import Principal
+
 
 class SystemMessageWriter(Protocol):
     async def __call__(
@@ -38,6 +40,22 @@ class UnreadCounts(Protocol):
         ...
 
 
+class AuditRecorder(Protocol):
+    async def __call__(
+        self,
+        session: AsyncSession,
+        actor: Principal,
+        action: str,
+        *,
+        room_id: int,
+        target_id: int | None,
+        reason: str = "",
+        **details: Any,
+    ) -> None:
+        """Record a moderator's action in the audit log, in the caller's transaction (admin)."""
+        ...
+
+
 class BlockCheck(Protocol):
     async def __call__(self, session: AsyncSession, blocker_id: int, blocked_id: int) -> bool:
         """Whether `blocker` has blocked `blocked`."""
@@ -56,6 +74,7 @@ class RoomHooks:
     #: unread messages that mention the member, per room (the same shape as unread_counts)
     mention_counts: UnreadCounts = _not_assembled
     has_blocked: BlockCheck = _not_assembled
+    audit: AuditRecorder = _not_assembled
 
 
 #: the one instance the rooms services use

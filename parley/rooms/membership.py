@@ -223,6 +223,7 @@ async def kick(session: AsyncSession, room_id: int, principal: Principal, target
     nickname = await _nickname(session, target_id)
     body = f"{principal.member.nickname} removed {nickname}"
     await remove_member(session, room, target, "kick", body, by=principal.id)
+    await hooks.audit(session, principal, "room.kick", room_id=room.id, target_id=target_id)
     await session.commit()
 
 
@@ -256,6 +257,9 @@ async def ban(
         await announce_member(
             session, room, "ban", (target.id, target.nickname), None, body, by=principal.id
         )
+    await hooks.audit(
+        session, principal, "room.ban", room_id=room.id, target_id=target.id, reason=reason
+    )
     await session.commit()
     return row, target
 
@@ -268,6 +272,7 @@ async def unban(session: AsyncSession, room_id: int, principal: Principal, targe
     await session.delete(row)
     nickname = await _nickname(session, target_id)
     await announce_member(session, access.room, "unban", (target_id, nickname), None, None)
+    await hooks.audit(session, principal, "room.unban", room_id=access.room.id, target_id=target_id)
     await session.commit()
 
 
@@ -282,6 +287,9 @@ async def change_role(
         body = f"{nickname} is now an admin" if role == "admin" else f"{nickname} is a member"
         await announce_member(
             session, room, "role", (target_id, nickname), role, body, by=principal.id
+        )
+        await hooks.audit(
+            session, principal, "room.role", room_id=room.id, target_id=target_id, role=role
         )
         await session.commit()
     return target, nickname

@@ -24,6 +24,12 @@ class Room(Base):
     topic: Mapped[str] = mapped_column(String(200), default="")
     capacity: Mapped[int] = mapped_column(Integer, default=500)
     members_can_invite: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: a member (not a room moderator) may send at most once per this many seconds (0: off)
+    slow_mode_seconds: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: messages older than this many days are purged (NULL: PARLEY_RETENTION_DAYS)
+    retention_days: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    #: every seq up to this one was purged (retention): a resume from before it gets `reset`
+    purged_seq: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     #: kept in step with room_members so capacity can be enforced by one conditional UPDATE
     member_count: Mapped[int] = mapped_column(Integer, default=0)
     #: the seq of the newest message; the next message takes last_seq + 1
@@ -75,6 +81,24 @@ class RoomInvite(Base):
         BigInteger, ForeignKey("members.id", ondelete="CASCADE"), primary_key=True, index=True
     )
     invited_by: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("members.id", ondelete="SET NULL"), nullable=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class RoomMute(Base):
+    """A member who may read but not send in the room until `until`."""
+
+    __tablename__ = "room_mutes"
+
+    room_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("rooms.id", ondelete="CASCADE"), primary_key=True
+    )
+    member_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("members.id", ondelete="CASCADE"), primary_key=True
+    )
+    until: Mapped[datetime] = mapped_column(UTCDateTime)
+    muted_by: Mapped[int | None] = mapped_column(
         BigInteger, ForeignKey("members.id", ondelete="SET NULL"), nullable=True
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -15,6 +15,8 @@ from parley.core.text import printable_line
 RoomName = Annotated[str, printable_line(1, 50)]
 Topic = Annotated[str, printable_line(0, 200)]
 Capacity = Annotated[int, Field(ge=2, le=10_000)]
+#: at most one send per this many seconds for plain members (0: off; at most a day)
+SlowMode = Annotated[int, Field(ge=0, le=86_400)]
 #: a member id in a body: a positive 64-bit integer, so huge numbers are a 422, not a 500
 MemberId = Annotated[int, Field(ge=1, le=MAX_BIGINT)]
 Role = Literal["owner", "admin", "member"]
@@ -36,6 +38,7 @@ class RoomUpdate(StrictModel):
     topic: Topic | None = None
     capacity: Capacity | None = None
     members_can_invite: bool | None = None
+    slow_mode_seconds: SlowMode | None = None
 
     @model_validator(mode="after")
     def _no_nulls(self) -> RoomUpdate:
@@ -65,6 +68,8 @@ class RoomOut(BaseModel):
 
 
 class RoomDetail(RoomOut):
+    #: plain members may send once per this many seconds (0: off); not in `room` frames
+    slow_mode_seconds: int = 0
     #: the caller's role in the room, or null when not a member
     role: Role | None
     #: whether the caller holds a pending invite

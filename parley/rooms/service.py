@@ -27,6 +27,7 @@ from parley.rooms.guard import (
     not_a_member,
     room_access,
 )
+from parley.rooms.hooks import hooks
 from parley.rooms.membership import destroy_room, remove_member
 from parley.rooms.models import Room, RoomMember
 from parley.rooms.schemas import BanOut, RoomCreate, RoomMemberOut
@@ -127,6 +128,10 @@ async def delete_room(session: AsyncSession, room_id: int, principal: Principal)
         if access.membership is None:
             raise not_a_member()
         raise forbidden_role("only the owner or a site admin may delete the room")
+    if access.role != "owner":  # a site admin's deletion is a moderation act
+        await hooks.audit(
+            session, principal, "room.delete", room_id=access.room.id, target_id=access.room.id
+        )
     await destroy_room(session, access.room)
     await session.commit()
 

@@ -43,7 +43,8 @@ def _no_content() -> Response:
 
 def _detail(room: Room, role: str | None, invited: bool = False) -> RoomDetail:
     fields = RoomOut.model_validate(room).model_dump()
-    return RoomDetail.model_validate({**fields, "role": role, "invited": invited})
+    extra = {"role": role, "invited": invited, "slow_mode_seconds": room.slow_mode_seconds}
+    return RoomDetail.model_validate({**fields, **extra})
 
 
 def _access_detail(access: RoomAccess) -> RoomDetail:
