@@ -11,7 +11,10 @@ from fastapi.staticfiles import StaticFiles
 
 from parley import __version__, flows
 from parley.accounts.auth import SECURITY_COMPANIONS
+from parley.accounts.recovery_views import router as recovery_router
 from parley.accounts.views import router as accounts_router
+from parley.admin.report_views import router as reports_router
+from parley.admin.views import router as admin_router
 from parley.chat.views import router as chat_router
 from parley.core import ops
 from parley.core.config import Settings
@@ -20,6 +23,7 @@ from parley.core.http import BodySizeLimitMiddleware
 from parley.core.logging import AccessLogMiddleware
 from parley.core.openapi import install_openapi
 from parley.core.proxy import ForwardedHeadersMiddleware, parse_networks
+from parley.core.request_context import RequestContextMiddleware
 from parley.core.runtime import Runtime
 from parley.files.service import start_files, stop_files
 from parley.files.views import router as files_router
@@ -28,6 +32,7 @@ from parley.notices.views import router as notices_router
 from parley.realtime.gateway import GatewayMiddleware
 from parley.realtime.service import start_realtime, stop_realtime
 from parley.realtime.views import router as realtime_router
+from parley.rooms.moderation_views import router as room_moderation_router
 from parley.rooms.views import router as rooms_router
 from parley.search.api import Indexer
 from parley.search.api import router as search_router
@@ -87,6 +92,10 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
     app.include_router(notices_router, prefix=API_PREFIX)
     app.include_router(social_router, prefix=API_PREFIX)
     app.include_router(files_router, prefix=API_PREFIX)
+    app.include_router(recovery_router, prefix=API_PREFIX)
+    app.include_router(room_moderation_router, prefix=API_PREFIX)
+    app.include_router(reports_router, prefix=API_PREFIX)
+    app.include_router(admin_router, prefix=API_PREFIX)
     app.include_router(search_router, prefix=API_PREFIX)
     app.mount(
         "/static/swagger",
@@ -107,7 +116,9 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
 
 def _add_outer_middleware(app: FastAPI, settings: Settings) -> None:
     """The access log, and outside it the proxy headers: the log, the login throttle and
-    the cookies' `Secure` flag all see the client's address and scheme, not the proxy's."""
+    the cookies' `Secure` flag all see the client's address and scheme, not the proxy's
+    (and so does the audit log's address, set inside them)."""
+    app.add_middleware(RequestContextMiddleware)
     app.add_middleware(AccessLogMiddleware)
     app.add_middleware(
         ForwardedHeadersMiddleware, trusted=parse_networks(settings.forwarded_allow_ips)

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import getpass
-import os
 import sys
 from collections.abc import Sequence
 
-from pydantic import ValidationError
-
+from parley import __version__
 from parley.core.commands import prepare_database, run_database, settings_from_args
 from parley.core.config import ConfigError
 
@@ -81,54 +78,10 @@ def command_migrate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _read_password(args: argparse.Namespace) -> str:
-    if args.password_stdin:
-        return sys.stdin.readline().rstrip("\n")
-    from_env = os.environ.get("PARLEY_ADMIN_PASSWORD")
-    if from_env:
-        return from_env
-    first = getpass.getpass("Password: ")
-    if getpass.getpass("Repeat: ") != first:
-        raise ConfigError("the passwords differ")
-    return first
-
-
-def command_admin_create(args: argparse.Namespace) -> int:
-    from parley.accounts import service
-    from parley.accounts.schemas import SignupRequest
-    from parley.core.runtime import Runtime
-
-    settings = _settings_from(args)
-    try:
-        request = SignupRequest(
-            login_id=args.login_id,
-            nickname=args.nickname or args.login_id,
-            password=_read_password(args),
-        )
-    except ValidationError as exc:
-        fields = ", ".join(str(e["loc"][0]) + ": " + e["msg"] for e in exc.errors())
-        return _fail(f"invalid admin account: {fields}")
-
-    async def run() -> int:
-        await _prepare_database(settings)
-        runtime = Runtime.build(settings)
-        try:
-            async with runtime.db.sessions() as session:
-                member = await service.create_admin(
-                    session, runtime, request.login_id, request.nickname, request.password
-                )
-                return member.id
-        finally:
-            await runtime.close()
-
-    member_id = _run_database(run())
-    print(f"admin {request.login_id} (id {member_id}) is ready")
-    return 0
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="parley", description="Parley chat server")
     parser.add_argument("--config", help="a TOML settings file (same names as PARLEY_* vars)")
+    parser.add_argument("--version", action="version", version=f"parley {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
 
     serve = commands.add_parser("serve", help="run the server")
@@ -141,15 +94,9 @@ def build_parser() -> argparse.ArgumentParser:
     migrate.add_argument("revision", nargs="?", default="head")
     migrate.set_defaults(handler=command_migrate)
 
-    admin = commands.add_parser("admin", help="site administration")
-    admin_commands = admin.add_subparsers(dest="admin_command", required=True)
-    create = admin_commands.add_parser("create", help="create (or promote) a site admin")
-    create.add_argument("--login-id", required=True)
-    create.add_argument("--nickname")
-    create.add_argument(
-        "--password-stdin", action="store_true", help="read the password from standard input"
-    )
-    create.set_defaults(handler=command_admin_create)
+    from parley.admin.cli import add_admin_parser
+
+    add_admin_parser(commands)
 
     from parley.bench.cli import add_bench_parser
 

@@ -1,6 +1,7 @@
 """Imports every domain's tables so that `Base.metadata` is complete (Alembic, tests)."""
 
 from parley.accounts import models as accounts_models
+from parley.admin import models as admin_models
 from parley.chat import models as chat_models
 from parley.core import outbox
 from parley.core.database import Base
@@ -13,6 +14,7 @@ from parley.social import models as social_models
 __all__ = [
     "Base",
     "accounts_models",
+    "admin_models",
     "chat_models",
     "files_models",
     "notices_models",

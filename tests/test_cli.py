@@ -124,7 +124,12 @@ async def test_admin_create_makes_an_admin_who_can_log_in(tmp_path: Path) -> Non
     url = f"sqlite+aiosqlite:///{tmp_path / 'parley.db'}"
     env = {"PARLEY_DATABASE_URL": url}
     create = ("admin", "create", "--login-id", "root", "--password-stdin")
-    first = run_parley(*create, cwd=tmp_path, env=env, stdin="root password 1\n")
+    fresh = run_parley(*create, cwd=tmp_path, env=env, stdin="root password 1\n")
+    assert_clean_refusal(fresh, "there is no database", "--create-database")
+    assert not (tmp_path / "parley.db").exists()
+    first = run_parley(
+        *create, "--create-database", cwd=tmp_path, env=env, stdin="root password 1\n"
+    )
     assert first.returncode == 0, first.stderr
     assert "admin root" in first.stdout
     # again: the existing account is kept (and stays admin), not duplicated
@@ -174,3 +179,50 @@ def test_admin_create_refuses_invalid_input(
     )
     assert_clean_refusal(result, "invalid admin account", needle)
     assert not (tmp_path / "parley.db").exists()  # refused before touching the database
+
+
+def test_version_and_admin_without_a_terminal(tmp_path: Path) -> None:
+    version = run_parley("--version", cwd=tmp_path)
+    assert version.returncode == 0 and version.stdout.startswith("parley ")
+    url = f"sqlite+aiosqlite:///{tmp_path / 'parley.db'}"
+    env = {"PARLEY_DATABASE_URL": url}
+    # stdin is not a terminal and no password was given: an explanation, no traceback
+    quiet = run_parley("admin", "create", "--login-id", "root", cwd=tmp_path, env=env, stdin="")
+    assert_clean_refusal(quiet, "no terminal", "--password-stdin", "PARLEY_ADMIN_PASSWORD")
+    made = run_parley(
+        "admin",
+        "create",
+        "--login-id",
+        "root",
+        "--create-database",
+        cwd=tmp_path,
+        env={**env, "PARLEY_ADMIN_PASSWORD": "root password 1"},
+    )
+    assert made.returncode == 0, made.stderr
+    unknown = run_parley("admin", "recover", "--login-id", "nobody", cwd=tmp_path, env=env)
+    assert_clean_refusal(unknown, "no member has the login id")
+    issued = run_parley("admin", "recover", "--login-id", "root", cwd=tmp_path, env=env)
+    assert issued.returncode == 0, issued.stderr
+    code = issued.stdout.split("recovery code for root: ")[1].split()[0]
+    elsewhere = run_parley(
+        "admin",
+        "recover",
+        "--login-id",
+        "root",
+        cwd=tmp_path,
+        env={"PARLEY_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'other.db'}"},
+    )
+    assert_clean_refusal(elsewhere, "there is no database")
+    assert not (tmp_path / "other.db").exists()
+
+    async def recover() -> None:
+        app = create_app(make_settings(url))
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app, client=("203.0.113.9", 40000))
+            async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+                body = {"login_id": "root", "code": code, "new_password": "a new root password"}
+                done = await http.post("/api/v1/auth/recover", json=body)
+                assert done.status_code == 204, done.text
+                await login(http, "root", "a new root password")
+
+    asyncio.run(recover())

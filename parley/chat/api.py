@@ -7,6 +7,7 @@ from parley.chat.export import messages_sent_by, visible_room_messages
 from parley.chat.frames import message_payload
 from parley.chat.history import message_visible_to, read_messages, read_timeline, visible_to
 from parley.chat.hooks import UploadInfo, hooks
+from parley.chat.lookup import MessageRef, find_message
 from parley.chat.models import Message
 from parley.chat.service import add_system_message, mark_read
 from parley.chat.summaries import latest_visible, mention_counts, unread_counts
@@ -16,11 +17,13 @@ __all__ = [
     "Ack",
     "InvalidAttachments",
     "Message",
+    "MessageRef",
     "MessageWriter",
     "Send",
     "SendRejected",
     "UploadInfo",
     "add_system_message",
+    "find_message",
     "hooks",
     "latest_visible",
     "mark_read",

@@ -67,6 +67,19 @@ class Settings(BaseSettings):
     login_attempts_per_address: Annotated[int, Field(ge=1)] = 30
     login_window_seconds: Annotated[int, Field(ge=1)] = 300
 
+    # -- running a community (docs/admin.md) ------------------------------------------------
+    #: sign-ups accepted from one address per SIGNUP_WINDOW_SECONDS (successful or not)
+    signups_per_address: Annotated[int, Field(ge=1, le=1_000_000)] = 10
+    signup_window_seconds: Annotated[int, Field(ge=1, le=30 * 86_400)] = 3600
+    #: a withdrawn (or admin-deleted) login id cannot be signed up again for this long
+    withdrawn_id_reserve_days: Annotated[int, Field(ge=0, le=3650)] = 30
+    #: how long an admin-issued recovery code stays valid
+    admin_recovery_code_ttl_seconds: Annotated[int, Field(ge=60, le=30 * 86_400)] = 86_400
+    #: audit log entries older than this are deleted (0: kept forever)
+    audit_retention_days: Annotated[int, Field(ge=0, le=36_500)] = 365
+    #: site admins must turn on two-factor sign-in before they may use the admin API
+    require_2fa_for_admins: bool = False
+
     message_max_chars: Annotated[int, Field(ge=1, le=100_000)] = 4000
     #: how long after sending a message its sender may edit it; 0 = always
     edit_window_seconds: Annotated[int, Field(ge=0, le=10 * 365 * 86400)] = 0

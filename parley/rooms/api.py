@@ -20,24 +20,35 @@ from parley.rooms.guard import find_membership, load_room, not_a_member, room_no
 from parley.rooms.hooks import hooks
 from parley.rooms.listing import my_rooms
 from parley.rooms.models import Room
+from parley.rooms.moderation import (
+    SendRestrictions,
+    all_rooms,
+    is_moderator,
+    send_restrictions,
+    transfer_ownership,
+)
 from parley.rooms.schemas import MemberId, MyRoomOut, RoomOut
-from parley.rooms.service import leave_all_rooms
+from parley.rooms.service import delete_room, leave_all_rooms
 
 __all__ = [
     "MemberId",
     "MyRoomOut",
     "Room",
     "RoomOut",
+    "SendRestrictions",
     "advance_read_marker",
+    "all_rooms",
     "allocate_seqs",
     "announce_member",
     "announce_room",
     "bump_seqs",
     "create_direct_room",
+    "delete_room",
     "find_membership",
     "get_membership",
     "get_room",
     "hooks",
+    "is_moderator",
     "last_seqs",
     "leave_all_rooms",
     "load_room",
@@ -50,4 +61,6 @@ __all__ = [
     "room_not_found",
     "room_payload",
     "rooms_of_member",
+    "send_restrictions",
+    "transfer_ownership",
 ]

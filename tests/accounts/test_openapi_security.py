@@ -13,6 +13,8 @@ PUBLIC = {
     ("post", "/api/v1/auth/login"),
     ("post", "/api/v1/auth/refresh"),
     ("post", "/api/v1/auth/logout"),
+    ("get", "/api/v1/auth/registration"),
+    ("post", "/api/v1/auth/recover"),
     ("get", "/api/v1/notices"),
     ("get", "/api/v1/notices/{notice_id}"),
 }

@@ -85,6 +85,7 @@ def start_server(
         "PARLEY_ARGON2_TIME_COST": "1",
         "PARLEY_ARGON2_MEMORY_KIB": "1024",
         "PARLEY_ARGON2_PARALLELISM": "1",
+        "PARLEY_SIGNUPS_PER_ADDRESS": "1000000",
         **(env or {}),
     }
     log_path = workdir / f"server-{port}.log"
