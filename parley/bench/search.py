@@ -5,8 +5,8 @@
 Fills an empty database (migrated here) with members, rooms and `--messages` messages of
 mixed Korean and English drawn from a seeded generator, builds the index, then times
 first pages of 2-syllable Korean terms, 3+ character terms and two-term queries (p50/p95 over
-`--queries` each). `--sends` compares the message writer's throughput on a database at head
-with one migrated only to 0005 (no triggers, no indexer), both otherwise identical.
+`--queries` each). `--sends` compares the message writer's throughput with the index
+(triggers and indexer) and without (triggers dropped, no indexer) on two more empty databases.
 """
 
 from __future__ import annotations
@@ -159,10 +159,16 @@ async def time_queries(runtime: Runtime, member: int, queries: list[str]) -> dic
     return {"p50": statistics.median(times), "p95": times[int(len(times) * 0.95) - 1]}
 
 
-async def send_rate(url: str, revision: str, sends: int) -> float:
-    """Messages per second through the writer (200 in flight), indexer running at head."""
+async def send_rate(url: str, indexed: bool, sends: int) -> float:
+    """Messages per second through the writer (200 in flight): with the triggers and the
+    indexer running, or with the triggers dropped and no indexer (the same schema else)."""
     runtime = Runtime.build(Settings(database_url=url, secret_key="bench-" + "x" * 40))
-    await upgrade_database(runtime.db.engine, revision)
+    await upgrade_database(runtime.db.engine)
+    if not indexed:
+        on = " ON messages" if runtime.db.dialect == "postgresql" else ""
+        async with runtime.db.engine.begin() as conn:
+            for name in ("search_messages_insert", "search_messages_update"):
+                await conn.execute(text(f"DROP TRIGGER {name}{on}"))
     member, _, _ = await fill(runtime, 0, 1)
 
     async def publish(frames: list[dict[str, Any]]) -> None:
@@ -171,7 +177,7 @@ async def send_rate(url: str, revision: str, sends: int) -> float:
     writer = MessageWriter(runtime.db, publish)
     writer.start()
     indexer = Indexer(runtime.db)
-    if revision == "head":
+    if indexed:
         indexer.start()
     async with runtime.db.engine.connect() as conn:
         rooms = list(
@@ -197,14 +203,18 @@ async def main(args: argparse.Namespace) -> None:
     flows.install()
     settings = Settings(database_url=args.database_url, secret_key="bench-" + "x" * 40)
     runtime = Runtime.build(settings)
-    await upgrade_database(runtime.db.engine)
-    started = time.perf_counter()
-    member, two, three = await fill(runtime, args.messages, args.seed)
-    filled = time.perf_counter() - started
-    started = time.perf_counter()
-    await reindex(runtime.db, everything=False)
-    indexed = time.perf_counter() - started
-    print(f"{args.messages} messages: generated in {filled:.0f} s, indexed in {indexed:.0f} s")
+    if args.reuse:  # the corpus of an earlier run with the same seed
+        member, (two, three) = 1, vocabulary(random.Random(args.seed))
+    else:
+        await upgrade_database(runtime.db.engine)
+        started = time.perf_counter()
+        member, two, three = await fill(runtime, args.messages, args.seed)
+        filled = time.perf_counter() - started
+        started = time.perf_counter()
+        await reindex(runtime.db, everything=False)
+        indexed = time.perf_counter() - started
+        print(f"{args.messages} messages: generated in {filled:.0f} s, indexed in {indexed:.0f} s")
+    await time_queries(runtime, member, two[:20])  # warm the caches and compiled statements
     rng = random.Random(args.seed + 1)
     cases = {
         "2-syllable Korean": [rng.choice(two[:200]) for _ in range(args.queries)],
@@ -220,8 +230,8 @@ async def main(args: argparse.Namespace) -> None:
     await runtime.close()
     if args.sends and args.sends_urls:
         without, with_index = args.sends_urls
-        base = await send_rate(without, "0005_community", args.sends)
-        indexed_rate = await send_rate(with_index, "head", args.sends)
+        base = await send_rate(without, False, args.sends)
+        indexed_rate = await send_rate(with_index, True, args.sends)
         print(
             f"sends: {base:.0f}/s without the index, {indexed_rate:.0f}/s with "
             f"({indexed_rate / base:.0%})"
@@ -234,6 +244,7 @@ if __name__ == "__main__":
     parser.add_argument("--messages", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=15)
     parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--reuse", action="store_true", help="query an earlier run's corpus")
     parser.add_argument("--sends", type=int, default=0, help="also compare send throughput")
     parser.add_argument(
         "--sends-urls",

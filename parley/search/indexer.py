@@ -21,7 +21,9 @@ from parley.search.text import grams_of_key
 
 log = logging.getLogger("parley.search")
 
-BATCH = 500
+BATCH = 200
+#: the indexer holds the write lock (SQLite) or row locks at most 1/(1 + DUTY) of the time
+DUTY = 4.0
 
 
 def index_pending(conn: Connection, batch: int = BATCH) -> int:
@@ -62,7 +64,10 @@ async def reindex(db: Database, *, everything: bool = True) -> int:
 
 
 class Indexer:
-    """Drains the queue every `interval` seconds (at once while it is full)."""
+    """Drains the queue every `interval` seconds. While it is full, each batch is followed by
+    a pause `DUTY` times as long as the batch took, so the message writer (which shares
+    SQLite's one write lock) keeps most of the time: sends come first, the index catches up
+    after a burst, and searches check what is still queued by brute force meanwhile."""
 
     def __init__(self, db: Database, interval: float = 0.5) -> None:
         self._db = db
@@ -80,10 +85,13 @@ class Indexer:
             self._task = None
 
     async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
         while True:
+            started = loop.time()
             try:
                 taken = await self._db.run_in_transaction(index_pending)
             except Exception:
                 log.exception("search indexing failed; retrying")
                 taken = 0
-            await asyncio.sleep(0 if taken == BATCH else self._interval)
+            busy = (loop.time() - started) * DUTY
+            await asyncio.sleep(busy if taken == BATCH else max(busy, self._interval))

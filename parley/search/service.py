@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from parley.accounts.api import directory
 from parley.chat.api import Message, message_payload, visible_to
 from parley.chat.api import hooks as chat_hooks
-from parley.rooms.api import get_room, room_ids_of
+from parley.rooms.api import Room, room_ids_of
 from parley.search.hooks import hooks
 from parley.search.models import SearchGram, SearchPending
 from parley.search.text import highlights, matches, term_grams
@@ -51,6 +51,8 @@ class Page:
 async def _rarest(session: AsyncSession, grams: list[int]) -> int:
     """The gram with the fewest postings, each counted only up to `PROBE_CAP`."""
     best, best_count = grams[0], PROBE_CAP + 1
+    if len(grams) == 1:
+        return best
     for gram in grams:
         capped = select(SearchGram.message_id).where(SearchGram.gram == gram).limit(PROBE_CAP)
         count = int(await session.scalar(select(func.count()).select_from(capped.subquery())) or 0)
@@ -187,13 +189,17 @@ async def _items(
     session: AsyncSession, found: list[tuple[Message, str | None]], terms: list[str]
 ) -> list[dict[str, Any]]:
     files = await chat_hooks.attachments_of(session, [m.id for m, _ in found])
-    rooms: dict[int, dict[str, Any]] = {}
+    room_ids = {message.room_id for message, _ in found}
+    rooms = {
+        room_id: {"id": room_id, "name": name, "kind": kind}
+        for room_id, name, kind in (
+            await session.execute(
+                select(Room.id, Room.name, Room.kind).where(Room.id.in_(room_ids))
+            )
+        ).all()
+    }
     items = []
     for message, nickname in found:
-        if message.room_id not in rooms:
-            room = await get_room(session, message.room_id)
-            assert room is not None  # the member's room, read in this transaction
-            rooms[room.id] = {"id": room.id, "name": room.name, "kind": room.kind}
         items.append(
             {
                 "message": message_payload(message, nickname, files.get(message.id)),
