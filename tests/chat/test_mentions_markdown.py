@@ -7,8 +7,10 @@ import re
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from parley.chat.render import render
+from parley.chat.render import markdown_html, parsed_html, render
 from tests.chat.support import change, item, message_path, say
 from tests.support.ws import Server
 
@@ -44,11 +46,14 @@ def test_html_never_carries_script_handlers_javascript_or_images(body: str) -> N
 
 def test_markdown_subset_and_links() -> None:
     html = render("**b** _i_ ~~s~~ `c`\n> q\n- a\n- b\n\nsee [it](https://example.com)")
-    for tag in ("<strong>b</strong>", "<em>i</em>", "<s>s</s>", "<code>c</code>"):
+    for tag in ("<strong>b</strong>", "<em>i</em>", "<del>s</del>", "<code>c</code>"):
         assert tag in html
     assert "<blockquote>" in html and "<ul>" in html
     assert '<a href="https://example.com" rel="noopener nofollow ugc">it</a>' in html
-    assert "<h1>" not in render("# not a heading")
+    assert render("# not a heading") == "<p>not a heading</p>"  # chat has no headings
+    assert render("www.example.com") == (
+        '<p><a href="http://www.example.com" rel="noopener nofollow ugc">www.example.com</a></p>'
+    )
     assert render("plain words, nothing else") == "<p>plain words, nothing else</p>"
 
 
@@ -130,3 +135,10 @@ async def test_my_mentions_pages_newest_first(server: Server) -> None:
     assert [m["id"] for m in in_room.json()["items"]] == [sent[0]["id"]]
     bad = await server.http.get("/me/mentions", params={"before_seq": 3}, headers=bob.headers)
     assert bad.status_code == 422
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("ab XY 12 .,?'\"()가나😀;/%${}^w")), max_size=40))
+def test_the_plain_text_shortcut_is_exactly_what_the_parser_gives(body: str) -> None:
+    body = body.strip()
+    assert markdown_html(body) == parsed_html(body)
