@@ -12,7 +12,9 @@ from fastapi.staticfiles import StaticFiles
 from parley import __version__, flows
 from parley.accounts.auth import SECURITY_COMPANIONS
 from parley.accounts.recovery_views import router as recovery_router
+from parley.accounts.bot_views import router as bots_router
 from parley.accounts.views import router as accounts_router
+
 from parley.admin.report_views import router as reports_router
 from parley.admin.views import router as admin_router
 from parley.chat.views import router as chat_router
@@ -28,6 +30,8 @@ from parley.core.runtime import Runtime
 from parley.files.service import start_files, stop_files
 from parley.files.views import router as files_router
 from parley.flows.views import router as flows_router
+from parley.integrations.api import router as integrations_router
+
 from parley.notices.views import router as notices_router
 from parley.realtime.gateway import GatewayMiddleware
 from parley.realtime.service import start_realtime, stop_realtime
@@ -86,6 +90,9 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
         return app
     app.include_router(accounts_router, prefix=API_PREFIX)
     app.include_router(flows_router, prefix=API_PREFIX)
+    app.include_router(bots_router, prefix=API_PREFIX)
+    app.include_router(integrations_router, prefix=API_PREFIX)
+
     app.include_router(realtime_router, prefix=API_PREFIX)
     app.include_router(chat_router, prefix=API_PREFIX)
     app.include_router(rooms_router, prefix=API_PREFIX)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from fastapi.security import APIKeyCookie, APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from starlette.requests import HTTPConnection
 
+from parley.accounts.bots import BOT_TOKEN_PREFIX, resolve_bot_token
 from parley.accounts.service import Principal, resolve_principal
 from parley.core.errors import forbidden, unauthenticated
 from parley.core.runtime import Runtime
@@ -39,7 +40,8 @@ bearer_scheme = HTTPBearer(
     auto_error=False,
     scheme_name=BEARER_SCHEME,
     bearerFormat="JWT",
-    description="The access token of `POST /api/v1/auth/login`. API clients use this.",
+    description="The access token of `POST /api/v1/auth/login`, or a bot's token "
+    "(`POST /api/v1/me/bots/{id}/tokens`). API clients use this.",
 )
 session_cookie = APIKeyCookie(
     name=ACCESS_COOKIE,
@@ -106,12 +108,18 @@ async def authenticate(
     may wait on the message writer, which needs it). Short: the connection goes back to the
     pool before the route runs, so a request never holds two connections at once (forty
     concurrent requests would otherwise exhaust the pool while each waits for its second).
+    A bot's token (`pbt_…`, Bearer only) resolves to a `BotPrincipal`.
     Raises 401 `unauthenticated`, `invalid_token` or `session_revoked`.
     """
     if credentials is None:
         raise unauthenticated()
     if credentials.via_cookie and cookie_guard is not None:
         cookie_guard()
+    if credentials.token.startswith(BOT_TOKEN_PREFIX):  # a bot's long-lived token
+        if credentials.via_cookie:
+            raise unauthenticated("a bot token goes in the Authorization header", "invalid_token")
+        async with runtime.db.read_sessions() as session:
+            return await resolve_bot_token(session, credentials.token)
     try:
         claims = decode_access_token(runtime.settings, credentials.token)
     except InvalidToken:

@@ -20,6 +20,7 @@ from parley.accounts.auth import (
     pick_credentials,
     session_cookie,
 )
+from parley.accounts.bots import BotPrincipal
 from parley.accounts.service import Principal
 from parley.core.deps import RuntimeDep
 from parley.core.errors import ParleyError
@@ -43,12 +44,18 @@ async def get_principal(
     cookie: Annotated[str | None, Security(session_cookie)],
     csrf: Annotated[str | None, Security(csrf_header)],
 ) -> Principal:
-    """The member of an API request; the security parameters also document the schemes."""
-    return await authenticate(
+    """The member of an API request; the security parameters also document the schemes.
+    A bot token limited to rooms is refused (403 `room_not_allowed`) on another room's routes."""
+    principal = await authenticate(
         runtime,
         pick_credentials(request, bearer, cookie),
         cookie_guard=lambda: check_csrf(request.method, request.cookies, csrf),
     )
+    if isinstance(principal, BotPrincipal) and principal.rooms is not None:
+        room_id = str(request.path_params.get("room_id", ""))
+        if not room_id.isdigit() or not principal.may_use_room(int(room_id)):
+            raise ParleyError(403, "room_not_allowed", "this bot token is limited to other rooms")
+    return principal
 
 
 CurrentMember = Annotated[Principal, Depends(get_principal)]

@@ -112,6 +112,10 @@ class Settings(BaseSettings):
     #: STUN/TURN URLs handed to browsers for one-to-one calls (`stun:host:3478`, `turn:…`);
     #: empty by default: calls then work between peers that can reach each other directly
     ice_servers: list[Annotated[str, Field(pattern=r"^(stun|stuns|turn|turns):[^\s]{1,200}$")]] = []
+    #: outgoing webhooks (and push endpoints) may use `http` and non-public addresses:
+    #: for tests and development only (DESIGN §9, §12)
+    allow_insecure_endpoints: bool = False
+
 
     # -- file attachments (parley/files) --------------------------------------------------
     #: the largest file a member may upload, checked while the upload streams in

@@ -10,7 +10,13 @@ from fastapi import WebSocket
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocketDisconnect
 
-from parley.accounts.api import Principal, authenticate, read_credentials, resolve_session
+from parley.accounts.api import (
+    BotPrincipal,
+    Principal,
+    authenticate,
+    read_credentials,
+    resolve_session,
+)
 from parley.core.errors import ParleyError
 from parley.realtime import handlers
 from parley.realtime.connection import Connection
@@ -57,12 +63,16 @@ async def _authenticate(websocket: WebSocket, realtime: Realtime) -> Principal:
             raise HandshakeRefused(CLOSE_FORBIDDEN, "cross-origin WebSocket refused")
 
     try:
-        return await authenticate(
+        principal = await authenticate(
             realtime.runtime, await read_credentials(websocket), cookie_guard=same_origin_only
         )
     except ParleyError as refused:
         reason = _REASONS.get(refused.code, refused.detail)
         raise HandshakeRefused(CLOSE_UNAUTHENTICATED, reason) from None
+    if isinstance(principal, BotPrincipal) and principal.rooms is not None:
+        # the frame handlers check membership, not token limits: such a token uses HTTP
+        raise HandshakeRefused(CLOSE_FORBIDDEN, "a room-limited bot token cannot open /ws")
+    return principal
 
 
 _REASONS = {

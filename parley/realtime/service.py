@@ -16,6 +16,8 @@ from parley.core.config import Settings
 from parley.core.events import message_event
 from parley.core.runtime import Runtime
 from parley.core.text import clean_body
+from parley.integrations.api import Dispatcher
+
 from parley.realtime.bus import EventBus
 from parley.realtime.bus_remote import RemoteBus
 from parley.realtime.cluster import build_components
@@ -44,6 +46,9 @@ class Realtime:
             runtime.db, self._publish_frames, queue_max=self.settings.writer_queue_max
         )
         self.relay = OutboxRelay(runtime.db, self.publish_many)
+        #: outgoing webhooks, fed with committed messages (never inside the writer's batch)
+        self.integrations = Dispatcher(runtime)
+
         self.presence = parts.presence
         self.tickets = parts.tickets
         self.send_limits = parts.send_limits
@@ -62,6 +67,8 @@ class Realtime:
             self.bus.resync = self._catch_up_wanted.set
         await self.bus.start(self.hub.dispatch)
         self.writer.start()
+        self.integrations.start()
+
         if self.settings.role != "gateway":  # the api side publishes the outbox
             self.relay.start()
         self._start_shared()
@@ -77,6 +84,8 @@ class Realtime:
         self.hub.close_all(1001, "server shutting down")
         await self.relay.stop()
         await self.writer.stop()
+        await self.integrations.stop()
+
         self.presence.close()
         for task in list(self._tasks):
             task.cancel()
@@ -107,6 +116,8 @@ class Realtime:
         # catch-up from the database if the bus loses them)
         for frame in frames:
             self.bus.post(message_event(frame))
+        self.integrations.feed(frames)
+
 
     @property
     def retry_after_seconds(self) -> float:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from parley.rooms import membership
 from parley.rooms.access import (
     advance_read_marker,
     allocate_seqs,
@@ -50,6 +51,7 @@ __all__ = [
     "hooks",
     "is_moderator",
     "last_seqs",
+    "membership",
     "leave_all_rooms",
     "load_room",
     "my_rooms",

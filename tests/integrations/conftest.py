@@ -1,0 +1,102 @@
+"""A real HTTP receiver for outgoing webhooks, and an app with insecure endpoints allowed."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import httpx
+import pytest
+
+from parley.app import create_app
+from parley.core.config import Settings
+from parley.core.runtime import Runtime
+from tests.realtime.conftest import FAST_ENV
+from tests.support.server import ServerProcess, running_server
+from tests.support.services import test_settings
+from tests.support.ws import Server
+
+
+@dataclass
+class Receiver:
+    """Records every POST; answers with `status` and `answer` (bytes)."""
+
+    url: str = ""
+    requests: list[dict[str, Any]] = field(default_factory=list)
+    status: int = 200
+    answer: bytes = b""
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    state = Receiver()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            state.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
+            self.send_response(state.status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(state.answer)))
+            self.end_headers()
+            self.wfile.write(state.answer)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    state.url = f"http://127.0.0.1:{server.server_address[1]}/hook"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield state
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def insecure(request: pytest.FixtureRequest) -> bool:
+    return bool(getattr(request, "param", True))
+
+
+@pytest.fixture
+def settings(sqlite_url: str, insecure: bool) -> Settings:
+    return test_settings(sqlite_url, allow_insecure_endpoints=insecure)
+
+
+@pytest.fixture
+async def app_client(
+    settings: Settings, runtime: Runtime
+) -> AsyncIterator[tuple[httpx.AsyncClient, Runtime]]:
+    app = create_app(settings, runtime)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 40000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            yield http, runtime
+
+
+def decode(raw: bytes) -> Any:
+    return json.loads(raw)
+
+
+@pytest.fixture(scope="package")
+def server_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    # the default send budget (10/s, burst 20): webhook posts are limited like members
+    env = {**FAST_ENV, "PARLEY_SEND_RATE": "10", "PARLEY_SEND_BURST": "20"}
+    env["PARLEY_ALLOW_INSECURE_ENDPOINTS"] = "true"
+    with running_server(tmp_path_factory.mktemp("integrations"), env=env) as process:
+        yield process
+
+
+@pytest.fixture
+async def server(server_process: ServerProcess) -> AsyncIterator[Server]:
+    client = Server(server_process.base_url)
+    try:
+        yield client
+    finally:
+        await client.close()
