@@ -120,6 +120,8 @@ async def room_page(
         "site_admin": principal.is_admin,
         "last_read_seq": access.membership.last_read_seq,
         "max_chars": runtime.settings.message_max_chars,
+        # PARLEY_EDIT_WINDOW_SECONDS (0: always); the page hides Edit after it, the API refuses
+        "edit_window_seconds": getattr(runtime.settings, "edit_window_seconds", 0),
         # STUN/TURN for calls (PARLEY_ICE_SERVERS); empty: host candidates only
         "ice_servers": [{"urls": url} for url in runtime.settings.ice_servers],
     }

@@ -1,6 +1,8 @@
 // Message elements. Everything a member wrote is set with textContent or as an attribute of
-// an element built here, never parsed as HTML; links are made only for http(s) URLs.
+// an element built here; the only markup shown is the server's sanitised `html`, rebuilt from
+// an allow-list by richtext.js (without it, the body is text). Links only for http(s) URLs.
 import { data, formatTime, t } from "./page-data.js";
+import { markMentions, renderHtml } from "./richtext.js";
 
 const URL_PATTERN = /\bhttps?:\/\/[^\s<>"'`]+/gi;
 const TRAILING = /[.,;:!?'")\]}>]+$/;
@@ -128,16 +130,135 @@ export function attachmentElement(file) {
   return link;
 }
 
-/** A list item for a message (a history item or a `message` frame). */
+/** PARLEY_EDIT_WINDOW_SECONDS (0: always) against the message's age. */
+function withinEditWindow(message) {
+  const window = Number(data.edit_window_seconds) || 0;
+  const created = Date.parse(message.created_at);
+  return window <= 0 || Number.isNaN(created) || Date.now() - created < window * 1000;
+}
+
+/** Who can do what to a message on this page (the server checks again). */
+export function permissions(message) {
+  const confirmed = message.seq !== undefined && message.id !== undefined;
+  const live = confirmed && message.kind !== "system" && !message.deleted;
+  const mine = Boolean(data.me && message.sender && message.sender.id === data.me.id);
+  const moderator = data.role === "owner" || data.role === "admin";
+  return {
+    react: live,
+    reply: live,
+    edit: live && mine && withinEditWindow(message),
+    remove: live && (mine || moderator || Boolean(data.site_admin)),
+    pin: live && moderator && message.kind !== "whisper",
+    link: confirmed,
+  };
+}
+
+function toolButton(action, label, extra = {}) {
+  const button = document.createElement("button");
+  button.type = "button";
+  button.className = "tool";
+  button.dataset.action = action;
+  button.textContent = label;
+  for (const [name, value] of Object.entries(extra)) button.setAttribute(name, value);
+  return button;
+}
+
+/** The toolbar: react, reply, edit, delete, pin, copy link (what the reader may do). */
+function toolbar(message) {
+  const can = permissions(message);
+  const tools = document.createElement("div");
+  tools.className = "msg-tools";
+  tools.setAttribute("role", "toolbar");
+  tools.setAttribute("aria-label", t("message_actions"));
+  if (can.react) tools.append(toolButton("react", t("react"), { "aria-haspopup": "dialog" }));
+  if (can.reply) tools.append(toolButton("reply", t("reply")));
+  if (can.edit) tools.append(toolButton("edit", t("edit")));
+  if (can.remove) tools.append(toolButton("delete", t("delete")));
+  if (can.pin) tools.append(toolButton(message.pinned ? "unpin" : "pin", message.pinned ? t("unpin") : t("pin")));
+  if (can.link) tools.append(toolButton("copy-link", t("copy_link")));
+  return tools.childElementCount ? tools : null;
+}
+
+function senderName(sender) {
+  if (typeof sender === "string") return sender;
+  if (!sender || sender.id === null) return t("deleted_member");
+  return sender.nickname ?? nameOf(sender.id) ?? "";
+}
+
+/** Mention tokens of a plain excerpt as people read them: `<@12>` -> `@Nick` (text only). */
+export function readableTokens(text) {
+  return String(text ?? "").replace(/<@(room|\d{1,19})>/g, (token, id) => {
+    if (id === "room") return "@room";
+    const name = nameOf(Number(id));
+    return name ? `@${name}` : token;
+  });
+}
+
+/** The quote above a reply: who and an excerpt; pressing it jumps to the original. */
+function replyQuote(reply) {
+  const quote = document.createElement("button");
+  quote.type = "button";
+  quote.className = "msg-reply";
+  quote.dataset.action = "jump";
+  if (reply.seq !== undefined && reply.seq !== null) quote.dataset.target = String(reply.seq);
+  const name = senderName(reply.sender);
+  quote.append(span("msg-reply-name", name), span("msg-reply-text", readableTokens(reply.excerpt)));
+  quote.setAttribute("aria-label", t("reply_jump", { name }));
+  return quote;
+}
+
+/** Reaction chips (toggle mine) and the button that opens the emoji picker. */
+function reactionRow(message) {
+  const row = document.createElement("div");
+  row.className = "msg-reactions";
+  const names = (ids) => ids.map((id) => nameOf(id)).filter(Boolean).join(", ");
+  for (const reaction of message.reactions ?? []) {
+    const ids = Array.isArray(reaction.member_ids) ? reaction.member_ids : [];
+    const chip = document.createElement("button");
+    chip.type = "button";
+    chip.className = "reaction";
+    chip.dataset.action = "toggle-reaction";
+    chip.dataset.emoji = String(reaction.emoji);
+    const mine = Boolean(data.me && ids.includes(data.me.id));
+    chip.setAttribute("aria-pressed", String(mine));
+    chip.append(span("reaction-emoji", String(reaction.emoji)), span("reaction-count", String(reaction.count)));
+    chip.setAttribute("aria-label", t("reaction_label", { emoji: reaction.emoji, count: reaction.count }));
+    const who = names(ids);
+    if (who) chip.title = who;
+    row.append(chip);
+  }
+  if (row.childElementCount) {
+    const add = toolButton("react", "+", { "aria-label": t("react"), "aria-haspopup": "dialog" });
+    add.className = "reaction reaction-add";
+    row.append(add);
+  }
+  return row;
+}
+
+function mentionsMe(message) {
+  if (!data.me) return false;
+  return Boolean(message.mentions_room) || (Array.isArray(message.mentions) && message.mentions.includes(data.me.id));
+}
+
+/** A list item for a message (a history item, a `message` frame or a message_update's). */
 export function messageElement(message) {
   const li = document.createElement("li");
   li.className = `msg ${message.kind}`;
   const mine = data.me && message.sender && message.sender.id === data.me.id;
   if (mine) li.classList.add("mine");
-  if (message.seq !== undefined) li.dataset.seq = String(message.seq);
+  if (message.seq !== undefined) {
+    li.dataset.seq = String(message.seq);
+    li.id = `msg-${message.seq}`;
+    li.tabIndex = -1; // a jump moves the focus here
+  }
+  if (message.id !== undefined) li.dataset.id = String(message.id);
   if (message.client_msg_id) li.dataset.cmid = message.client_msg_id;
   if (message.sender && message.sender.id !== null) li.dataset.sender = String(message.sender.id);
+  if (message.deleted) li.classList.add("deleted");
+  if (message.pinned) li.classList.add("pinned");
+  if (!message.deleted && message.kind !== "system" && mentionsMe(message)) li.classList.add("mentions-me");
 
+  if (message.reply_to && !message.deleted) li.append(replyQuote(message.reply_to));
   if (message.kind !== "system") {
     const head = document.createElement("div");
     head.className = "msg-head";
@@ -149,14 +270,35 @@ export function messageElement(message) {
       time.dateTime = message.created_at;
       time.textContent = formatTime(message.created_at);
     }
-    head.append(time, span("msg-status", ""));
+    head.append(time);
+    if (message.edited_at && !message.deleted) {
+      const edited = span("msg-edited", t("edited"));
+      edited.title = formatTime(message.edited_at);
+      head.append(edited);
+    }
+    if (message.pinned && !message.deleted) head.append(span("msg-pinned", t("pinned")));
+    head.append(span("msg-status", ""));
     li.append(head);
   }
   const body = document.createElement("div");
   body.className = "msg-body";
-  const videos = renderText(body, message.body);
+  let videos = [];
+  if (message.deleted) {
+    body.classList.add("msg-tombstone");
+    body.textContent = message.deleted_by === "moderator" ? t("deleted_by_moderator") : t("deleted_message");
+  } else if (typeof message.html === "string" && message.html && message.kind !== "system") {
+    renderHtml(body, message.html, renderText);
+    if (data.me) markMentions(body, data.me.id);
+    for (const link of body.querySelectorAll("a[href]")) {
+      const url = safeUrl(link.href);
+      const id = url ? youtubeId(url) : null;
+      if (id && !videos.includes(id)) videos.push(id);
+    }
+  } else {
+    videos = renderText(body, String(message.body ?? ""));
+  }
   li.append(body);
-  if (Array.isArray(message.attachments) && message.attachments.length) {
+  if (!message.deleted && Array.isArray(message.attachments) && message.attachments.length) {
     const files = document.createElement("div");
     files.className = "msg-files";
     files.append(...message.attachments.map(attachmentElement));
@@ -168,18 +310,16 @@ export function messageElement(message) {
     embeds.append(...videos.slice(0, MAX_THUMBNAILS).map(thumbnail));
     li.append(embeds);
   }
-  return li;
-}
-
-/** Turn a pending element into the confirmed message (seq, time) it became. */
-export function confirmElement(li, seq, createdAt) {
-  li.classList.remove("pending", "failed");
-  li.dataset.seq = String(seq);
-  li.querySelector(".msg-status").textContent = "";
-  li.querySelector(".msg-retry")?.remove();
-  const time = li.querySelector("time");
-  if (createdAt && time) {
-    time.dateTime = createdAt;
-    time.textContent = formatTime(createdAt);
+  if (!message.deleted && message.kind !== "system") {
+    const reactions = reactionRow(message);
+    if (reactions.childElementCount) li.append(reactions);
   }
+  const tools = message.kind === "system" ? null : toolbar(message);
+  if (tools) {
+    const more = toolButton("more", "⋯", { "aria-expanded": "false", "aria-label": t("more_actions") });
+    more.className = "msg-more";
+    li.querySelector(".msg-head")?.append(more);
+    li.append(tools);
+  }
+  return li;
 }

@@ -1,13 +1,20 @@
 // The room page: history (newest page, then older pages as the reader scrolls up), live
 // messages over /ws with resume after reconnects, sending with pending/ack and safe
-// retries, typing, read markers, presence and membership changes.
-import { api, csrfToken, refreshSession } from "./api.js";
+// retries, typing, read markers, presence and membership changes; message updates (edits,
+// deletes, reactions, pins) applied live, replies, mentions and jumps (tools.js, jump.js).
+import { api } from "./api.js";
 import { Calls } from "./call.js";
+import { ComposerChips, showStatus } from "./composer.js";
+import { EmojiPicker } from "./emoji.js";
+import { Jumper } from "./jump.js";
+import { MentionBox } from "./mentions.js";
 import { data, errorText, t } from "./page-data.js";
 import { Members, initInvites } from "./members.js";
+import { Pins } from "./pins.js";
 import { setNameLookup } from "./render.js";
 import { ChatSocket } from "./socket.js";
 import { Timeline } from "./timeline.js";
+import { MessageActions } from "./tools.js";
 
 const PAGE = 50;
 const TYPING_SEND_MS = 3000;
@@ -28,9 +35,7 @@ let loadingOlder = false;
 let lastTypingSent = 0;
 let readSent = data.last_read_seq;
 let readTimer = null;
-let whisperTo = null; // {id, nickname} while the composer whispers
-let attachment = null; // the uploaded file waiting to be sent: {id, name, size, ...}
-let uploading = false;
+const chips = new ComposerChips(input);
 
 const socket = new ChatSocket({
   onFrame: handleFrame,
@@ -43,9 +48,20 @@ const nameOf = (id) => members.nickname(id) || t("someone");
 const calls = new Calls(roomId, socket, nameOf, $("call"));
 setNameLookup((id) => members.nickname(id));
 members.extraActions = (member) => [
-  actionButton(t("whisper_action"), t("whisper_named", { name: member.nickname }), () => setWhisper(member)),
+  actionButton(t("whisper_action"), t("whisper_named", { name: member.nickname }), () => chips.setWhisper(member)),
   actionButton(t("call_action"), t("call_named", { name: member.nickname }), () => calls.start(member.id)),
 ];
+
+const picker = new EmojiPicker($("emoji-picker"));
+const mentions = new MentionBox(input, $("mention-list"), members);
+const jumper = new Jumper(roomId, timeline, { setOlder: (more) => setHasOlder(more), status: showStatus });
+const pins = new Pins(roomId, $("pins"), (seq) => jumper.jump(seq));
+const actions = new MessageActions(roomId, timeline, {
+  picker,
+  status: showStatus,
+  reply: (message) => chips.setReply(message),
+  jump: (seq) => jumper.jump(seq),
+});
 
 function actionButton(label, accessibleName, onClick) {
   const button = document.createElement("button");
@@ -55,69 +71,6 @@ function actionButton(label, accessibleName, onClick) {
   button.setAttribute("aria-label", accessibleName);
   button.addEventListener("click", onClick);
   return button;
-}
-
-// -- whisper target and attachment (chips above the composer) ------------------------------
-
-function setWhisper(member) {
-  whisperTo = member ? { id: member.id, nickname: member.nickname } : null;
-  const chip = $("whisper-chip");
-  $("whisper-target").hidden = !whisperTo;
-  chip.textContent = whisperTo ? whisperTo.nickname : "";
-  if (whisperTo) chip.setAttribute("aria-label", t("whisper_clear", { name: whisperTo.nickname }));
-  input.focus();
-}
-
-function setAttachment(file) {
-  attachment = file;
-  const chip = $("attachment-chip");
-  $("attachment-row").hidden = !file;
-  chip.textContent = file ? t("attachment_named", { name: file.name }) : "";
-  if (file) chip.setAttribute("aria-label", t("attachment_remove", { name: file.name }));
-  if (!file) $("attach-input").value = "";
-}
-
-async function postFile(file) {
-  const send = () => {
-    const form = new FormData();
-    form.append("file", file, file.name);
-    return fetch("/api/v1/files", {
-      method: "POST",
-      body: form,
-      credentials: "same-origin",
-      headers: { Accept: "application/json", "X-CSRF-Token": csrfToken() },
-    });
-  };
-  let response = await send();
-  if (response.status === 401 && (await refreshSession())) response = await send();
-  if (!response.ok) {
-    let code = "";
-    try {
-      code = (await response.json()).code ?? "";
-    } catch {
-      /* not a problem document */
-    }
-    throw new Error(code);
-  }
-  return response.json();
-}
-
-async function upload() {
-  const file = $("attach-input").files[0];
-  if (!file) return;
-  uploading = true;
-  setAttachment(null);
-  $("upload-status").textContent = t("uploading", { name: file.name });
-  try {
-    setAttachment(await postFile(file));
-    $("upload-status").textContent = "";
-  } catch (error) {
-    const text = error.message ? errorText(error.message) : t("upload_failed");
-    $("upload-status").textContent = text === t("error") ? t("upload_failed") : text;
-    $("attach-input").value = "";
-  } finally {
-    uploading = false;
-  }
 }
 
 function showState(state) {
@@ -182,12 +135,14 @@ function transmit(clientMsgId) {
     const frame = { type: "send", room_id: roomId, client_msg_id: clientMsgId, body: waiting.body };
     if (waiting.to) frame.to = waiting.to;
     if (waiting.attachments?.length) frame.attachments = waiting.attachments;
+    if (waiting.replyTo) frame.reply_to = waiting.replyTo;
     socket.send(frame);
   }
 }
 
 function submit() {
-  if (removed || uploading) return;
+  if (removed || chips.uploading) return;
+  const { attachment, whisperTo, replyTo } = chips;
   const body = input.value.trim() || (attachment ? attachment.name : "");
   if (!body) return;
   if (body.length > data.max_chars) {
@@ -199,9 +154,12 @@ function submit() {
   const extra = {};
   if (whisperTo) Object.assign(extra, { to: whisperTo.id, to_name: whisperTo.nickname });
   if (attachment) Object.assign(extra, { attachments: [attachment.id], files: [attachment] });
+  if (replyTo) extra.reply = replyTo;
   timeline.addPending(clientMsgId, body, extra);
   input.value = "";
-  setAttachment(null);
+  chips.setAttachment(null);
+  if (replyTo) chips.setReply(null);
+  mentions.close();
   lastTypingSent = 0; // the next keystroke starts a new message: say so at once
   transmit(clientMsgId); // if not connected, it goes out after the next `subscribed`
 }
@@ -299,6 +257,12 @@ const handlers = {
   ack(frame) {
     if (frame.room_id === roomId) timeline.ack(frame);
   },
+  message_update(frame) {
+    if (frame.room_id !== roomId) return;
+    timeline.update(frame);
+    if (frame.change === "pin" || frame.change === "unpin" || frame.change === "delete") pins.changed();
+    if (frame.change === "delete" && frame.message?.id === chips.replyTo?.id) chips.setReply(null);
+  },
   error(frame) {
     if (frame.ref && timeline.pending.has(frame.ref)) {
       timeline.markFailed(frame.ref, errorText(frame.code), transmit);
@@ -347,19 +311,41 @@ $("composer").addEventListener("submit", (event) => {
   submit();
 });
 input.addEventListener("keydown", (event) => {
+  if (mentions.keydown(event)) return; // the autocomplete list took the key
+  if (event.key === "ArrowUp" && !input.value && !event.isComposing && !event.altKey) {
+    const last = timeline.lastOwn();
+    if (last && last.kind !== "system") {
+      event.preventDefault(); // ↑ in an empty composer edits my last message
+      actions.startEdit(last, input);
+    }
+    return;
+  }
+  if (event.key === "Escape" && chips.replyTo) {
+    chips.setReply(null);
+    return;
+  }
   if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
     event.preventDefault(); // Enter sends; Shift+Enter (and IME composition) keep typing
     submit();
   }
 });
 input.addEventListener("input", sendTyping);
-$("whisper-chip").addEventListener("click", () => setWhisper(null));
-$("attachment-chip").addEventListener("click", () => {
-  setAttachment(null);
-  input.focus();
+$("emoji-button").addEventListener("click", (event) => {
+  picker.open(event.currentTarget, (emoji) => {
+    const at = input.selectionStart ?? input.value.length;
+    input.setRangeText(emoji, at, input.selectionEnd ?? at, "end");
+    input.focus();
+  });
 });
-$("attach-input").addEventListener("change", upload);
 olderButton.addEventListener("click", loadOlder);
+// the composer grows (reply chip, attachment, a longer text): a reader at the bottom stays there
+let atBottom = true;
+$("timeline-scroll").addEventListener("scroll", () => {
+  atBottom = timeline.nearBottom();
+}, { passive: true });
+new ResizeObserver(() => {
+  if (atBottom) timeline.scrollToBottom();
+}).observe($("timeline-scroll"));
 new IntersectionObserver((entries) => {
   if (entries.some((entry) => entry.isIntersecting)) loadOlder();
 }, { root: $("timeline-scroll") }).observe(olderButton);
@@ -383,6 +369,13 @@ async function start() {
   else timeline.scrollToBottom();
   socket.start();
   input.focus();
+  const linked = location.hash.match(/^#msg-(\d{1,19})$/);
+  if (linked) jumper.jump(Number(linked[1])); // a copied link: show that message
 }
+
+addEventListener("hashchange", () => {
+  const linked = location.hash.match(/^#msg-(\d{1,19})$/);
+  if (linked) jumper.jump(Number(linked[1]));
+});
 
 start();

@@ -1,8 +1,9 @@
 // The message list: confirmed messages in seq order, each shown once (deduplicated by seq
 // and by client_msg_id), own messages pending at the bottom until their ack or their echo,
-// older pages prepended without moving what the reader is looking at.
+// older pages prepended without moving what the reader is looking at, and `message_update`
+// frames applied by replacing the message's element (they carry its whole current state).
 import { data, t } from "./page-data.js";
-import { confirmElement, messageElement } from "./render.js";
+import { messageElement } from "./render.js";
 
 const NEAR_BOTTOM_PX = 120;
 
@@ -11,7 +12,11 @@ export class Timeline {
     this.list = list;
     this.scroller = scroller;
     this.bySeq = new Map();
+    this.state = new Map(); // seq -> the message as last received
+    this.updatedAt = new Map(); // seq -> the seq of the last message_update applied to it
+    this.provisional = new Set(); // seqs shown from an ack alone (no html yet)
     this.pending = new Map(); // client_msg_id -> {li, body, sent}
+    this.onReplace = null; // (oldLi, newLi, message) when an element is rebuilt
     this.newest = 0;
     this.oldest = null;
     this.divider = null;
@@ -36,22 +41,79 @@ export class Timeline {
 
   /** Add a confirmed message (history or live); returns true if it was new. */
   add(message) {
-    if (this.bySeq.has(message.seq)) return false;
+    if (this.bySeq.has(message.seq)) {
+      // our own echo after its ack: now we have the whole message (html, reply quote)
+      if (this.provisional.delete(message.seq)) this.replace(message);
+      return false;
+    }
     const own = message.client_msg_id && data.me && message.sender && message.sender.id === data.me.id;
     const waiting = own ? this.pending.get(message.client_msg_id) : undefined;
-    let li;
     if (waiting) {
-      li = waiting.li;
       this.pending.delete(message.client_msg_id);
-      confirmElement(li, message.seq, message.created_at);
-    } else {
-      li = messageElement(message);
+      waiting.li.remove();
     }
+    this.insert(message);
+    return true;
+  }
+
+  insert(message) {
+    const li = messageElement(message);
     this.list.insertBefore(li, this.anchorFor(message.seq));
     this.bySeq.set(message.seq, li);
+    this.state.set(message.seq, message);
     this.newest = Math.max(this.newest, message.seq);
     this.oldest = this.oldest === null ? message.seq : Math.min(this.oldest, message.seq);
-    return true;
+    return li;
+  }
+
+  /** Rebuild a shown message's element from `message`, keeping focus and an open toolbar. */
+  replace(message) {
+    const old = this.bySeq.get(message.seq);
+    if (!old) return null;
+    const li = messageElement(message);
+    const focused = old.contains(document.activeElement) ? document.activeElement : null;
+    const action = focused?.dataset?.action;
+    if (old.classList.contains("tools-open")) {
+      li.classList.add("tools-open");
+      li.querySelector(".msg-more")?.setAttribute("aria-expanded", "true");
+    }
+    if (old.classList.contains("flash")) li.classList.add("flash");
+    old.replaceWith(li);
+    this.bySeq.set(message.seq, li);
+    this.state.set(message.seq, message);
+    this.onReplace?.(old, li, message);
+    if (focused) {
+      const again = action ? li.querySelector(`[data-action="${CSS.escape(action)}"]`) : null;
+      (again ?? li).focus();
+    }
+    return li;
+  }
+
+  /** A `message_update` frame: its seq counts for resuming; applied unless older than shown. */
+  update(frame) {
+    this.newest = Math.max(this.newest, frame.seq);
+    const message = frame.message;
+    if (!message || !this.bySeq.has(message.seq)) return null;
+    if ((this.updatedAt.get(message.seq) ?? 0) >= frame.seq) return null;
+    this.updatedAt.set(message.seq, frame.seq);
+    this.provisional.delete(message.seq);
+    return this.replace(message);
+  }
+
+  message(seq) {
+    return this.state.get(seq);
+  }
+
+  /** My newest message that can still be edited (for the ↑ key). */
+  lastOwn() {
+    const seqsNewestFirst = [...this.state.keys()].sort((a, b) => b - a);
+    for (const seq of seqsNewestFirst) {
+      const message = this.state.get(seq);
+      if (message.sender && data.me && message.sender.id === data.me.id && !message.deleted && message.kind !== "system") {
+        return message;
+      }
+    }
+    return null;
   }
 
   /** An ack for one of our sends: the pending element becomes that seq (unless already there). */
@@ -59,32 +121,42 @@ export class Timeline {
     const waiting = this.pending.get(frame.client_msg_id);
     if (!waiting) return;
     this.pending.delete(frame.client_msg_id);
-    if (this.bySeq.has(frame.seq)) {
-      waiting.li.remove(); // the echo arrived first and is already shown
-      return;
-    }
-    confirmElement(waiting.li, frame.seq, null);
-    this.list.insertBefore(waiting.li, this.anchorFor(frame.seq));
-    this.bySeq.set(frame.seq, waiting.li);
-    this.newest = Math.max(this.newest, frame.seq);
+    waiting.li.remove();
+    if (this.bySeq.has(frame.seq)) return; // the echo arrived first and is already shown
+    this.insert({
+      ...waiting.message,
+      seq: frame.seq,
+      id: frame.id,
+      room_id: frame.room_id,
+    });
+    this.provisional.add(frame.seq); // the echo (or a reload) brings its html
   }
 
   /** `extra`: `{to, to_name, attachments, files}` of a whisper or a message with files. */
   addPending(clientMsgId, body, extra = {}) {
-    const li = messageElement({
+    const message = {
       kind: extra.to ? "whisper" : "text",
       body,
       to: extra.to,
       to_name: extra.to_name,
       attachments: extra.files,
+      reply_to: extra.reply ?? null,
       client_msg_id: clientMsgId,
       sender: data.me,
       created_at: new Date().toISOString(),
-    });
+    };
+    const li = messageElement(message);
     li.classList.add("pending");
     li.querySelector(".msg-status").textContent = t("sending");
     this.list.append(li);
-    this.pending.set(clientMsgId, { li, body, to: extra.to, attachments: extra.attachments });
+    this.pending.set(clientMsgId, {
+      li,
+      body,
+      message,
+      to: extra.to,
+      attachments: extra.attachments,
+      replyTo: extra.reply?.id,
+    });
     this.scrollToBottom();
   }
 
@@ -134,7 +206,11 @@ export class Timeline {
   clear() {
     for (const li of this.bySeq.values()) li.remove();
     this.divider?.remove();
+    for (const gap of this.list.querySelectorAll(".gap")) gap.remove();
     this.bySeq.clear();
+    this.state.clear();
+    this.updatedAt.clear();
+    this.provisional.clear();
     this.newest = 0;
     this.oldest = null;
   }
