@@ -29,6 +29,7 @@ from parley.core.request_context import RequestContextMiddleware
 from parley.core.runtime import Runtime
 from parley.files.service import start_files, stop_files
 from parley.files.views import router as files_router
+from parley.flows.retention import RetentionJob
 from parley.flows.views import router as flows_router
 from parley.integrations.api import router as integrations_router
 
@@ -63,9 +64,13 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
         indexer = Indexer(app.state.runtime.db)
         if settings.role != "gateway":
             indexer.start()
+        retention = RetentionJob(app.state.runtime)
+        if settings.role != "gateway":
+            retention.start()
         try:
             yield
         finally:
+            await retention.stop()
             await indexer.stop()
             await stop_files(app.state.runtime)
             await stop_realtime(app.state.runtime)

@@ -9,6 +9,7 @@ from parley.chat.history import message_visible_to, read_messages, read_timeline
 from parley.chat.hooks import UploadInfo, hooks
 from parley.chat.lookup import MessageRef, find_message
 from parley.chat.models import Message
+from parley.chat.retention import purge_batch
 from parley.chat.service import add_system_message, mark_read
 from parley.chat.summaries import latest_visible, mention_counts, unread_counts
 from parley.chat.writer import Ack, MessageWriter, Send, SendRejected
@@ -32,6 +33,7 @@ __all__ = [
     "message_visible_to",
     "messages_sent_by",
     "parse_attachment_ids",
+    "purge_batch",
     "read_messages",
     "read_timeline",
     "unread_counts",

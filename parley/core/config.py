@@ -134,6 +134,13 @@ class Settings(BaseSettings):
     files_orphan_hours: Annotated[float, Field(gt=0, le=24 * 365)] = 24.0
     #: how often each process collects orphans (0: never; use `parley files gc`)
     files_gc_interval_seconds: Annotated[float, Field(ge=0, le=7 * 86_400)] = 3600.0
+    #: messages older than this many days are purged (0: kept forever); a room's own
+    #: `retention_days` overrides it
+    retention_days: Annotated[int, Field(ge=0, le=36_500)] = 0
+    #: how often the purge job runs in a server process (0: never; `parley purge` still works)
+    retention_interval_seconds: Annotated[float, Field(ge=0, le=7 * 86_400)] = 3600.0
+    #: messages deleted per transaction: short write transactions that never hold up sends
+    retention_batch: Annotated[int, Field(ge=1, le=100_000)] = 500
     #: images with more pixels are refused (decompression bombs)
     image_max_pixels: Annotated[int, Field(ge=1, le=500_000_000)] = 50_000_000
     #: thumbnails decoded at once per process (a pool of this many threads)

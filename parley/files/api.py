@@ -13,7 +13,7 @@ from parley.files.attachments import (
     unlink,
     uploads_of,
 )
-from parley.files.export import OwnUpload, blob_chunks, uploads_owned_by
+from parley.files.export import OwnUpload, blob_chunks, collect_unused, uploads_owned_by
 from parley.files.models import MessageAttachment
 
 
@@ -33,6 +33,7 @@ __all__ = [
     "OwnUpload",
     "attachments_of",
     "blob_chunks",
+    "collect_unused",
     "link",
     "message_has_file",
     "parse_attachment_ids",

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from parley.core.runtime import Runtime
 from parley.files.models import FileBlob, Upload
-from parley.files.service import files_of
+from parley.files.service import FilesService, files_of
 from parley.files.storage import StorageMissing, blob_key
 
 log = logging.getLogger("parley.files")
@@ -48,3 +48,14 @@ async def blob_chunks(runtime: Runtime, sha256: str) -> AsyncIterator[bytes]:
             yield chunk
     except StorageMissing:
         log.warning("an exported blob is missing from storage", extra={"sha256": sha256})
+
+
+async def collect_unused(runtime: Runtime) -> tuple[int, int]:
+    """After a purge: uploads no message carries any more, and blobs nothing uses."""
+    if isinstance(runtime.files, FilesService):
+        return await runtime.files.collect_garbage()
+    service = FilesService(runtime)  # a command, not a server: a service for this once
+    try:
+        return await service.collect_garbage()
+    finally:
+        await service.stop()

@@ -45,7 +45,7 @@ from parley.realtime.protocol import (
 )
 from parley.realtime.service import Realtime
 from parley.realtime.wire import text_frame
-from parley.rooms.api import get_membership, rooms_of_member
+from parley.rooms.api import get_membership, purged_seq_of, rooms_of_member
 from parley.social.api import is_blocked
 
 log = logging.getLogger("parley.realtime")
@@ -170,7 +170,9 @@ class Session:
                 raise FrameError("not_a_member", "not a member of this room", room_id)
             await self._require_member(room_id)
             if after_seq is not None and after_seq < live_from:
-                if live_from - after_seq > self.realtime.settings.resume_max_messages:
+                too_far = live_from - after_seq > self.realtime.settings.resume_max_messages
+                if too_far or after_seq < await self._purged_seq(room_id):
+                    # too much to replay, or part of it purged (retention): fetch over HTTP
                     self.reply(ServerReset(room_id, live_from))
                 else:
                     await self._replay(room_id, after_seq, live_from)
@@ -179,6 +181,10 @@ class Session:
             raise
         self.reply(ServerSubscribed(room_id, live_from))
         hub.finish_subscription(conn, room_id, live_from)
+
+    async def _purged_seq(self, room_id: int) -> int:
+        async with self.db.read_sessions() as session:
+            return await purged_seq_of(session, room_id)
 
     async def _replay(self, room_id: int, after_seq: int, up_to: int) -> None:
         """Send what the member may see in (after_seq, up_to] — new messages and changes to

@@ -28,6 +28,7 @@ from parley.rooms.moderation import (
     send_restrictions,
     transfer_ownership,
 )
+from parley.rooms.retention import mark_purged, purged_seq_of, retention_plan, set_retention
 from parley.rooms.schemas import MemberId, MyRoomOut, RoomOut
 from parley.rooms.service import delete_room, leave_all_rooms
 
@@ -51,18 +52,22 @@ __all__ = [
     "hooks",
     "is_moderator",
     "last_seqs",
-    "membership",
     "leave_all_rooms",
     "load_room",
+    "mark_purged",
+    "membership",
     "my_rooms",
     "nicknames_of_members",
     "not_a_member",
+    "purged_seq_of",
     "reseat",
+    "retention_plan",
     "room_ids_of",
     "room_mention_rights",
     "room_not_found",
     "room_payload",
     "rooms_of_member",
     "send_restrictions",
+    "set_retention",
     "transfer_ownership",
 ]
