@@ -11,7 +11,7 @@ from typing import Any
 
 from parley.bench.plan import Mode
 from parley.bench.runner import BenchConfig, BenchError, run_bench
-from parley.bench.spawn import bench_server, server_hint
+from parley.bench.spawn import bench_server, reference_relay, server_hint
 
 EPILOG = f"""\
 The server must allow the load: start it with at least
@@ -65,11 +65,18 @@ def add_bench_parser(subparsers: Any) -> argparse.ArgumentParser:
     bench.add_argument(
         "--serve-dir", type=Path, help="start a throwaway server (SQLite) in this directory"
     )
+    bench.add_argument(
+        "--reference",
+        action="store_true",
+        help="also run the same load against a bare websockets relay and report the ratio",
+    )
     bench.set_defaults(handler=command_bench)
     return bench
 
 
-def config_from(args: argparse.Namespace, url: str, pid: int | None) -> BenchConfig:
+def config_from(
+    args: argparse.Namespace, url: str, pid: int | None, reference: bool = False
+) -> BenchConfig:
     if args.clients < args.rooms:
         raise BenchError("--clients must be at least --rooms: every room needs a sender")
     mode: Mode = "idle" if args.idle else "rate" if args.rate else "in_flight"
@@ -87,10 +94,12 @@ def config_from(args: argparse.Namespace, url: str, pid: int | None) -> BenchCon
         source_addresses=sources,
         body_bytes=args.body_bytes,
         compression=args.compression,
+        reference=reference,
     )
 
 
 def command_bench(args: argparse.Namespace) -> int:
+    from parley.bench.compare import compare, format_comparison
     from parley.bench.report import format_report
 
     try:
@@ -98,11 +107,20 @@ def command_bench(args: argparse.Namespace) -> int:
             url, pid = args.url, args.server_pid
             if args.serve_dir:
                 url, pid = stack.enter_context(bench_server(args.serve_dir))
-            report = run_bench(config_from(args, url, pid))
+            report: dict[str, Any] = run_bench(config_from(args, url, pid))
+        if args.reference:
+            with reference_relay() as (ref_url, ref_pid):
+                ref_report = run_bench(config_from(args, ref_url, ref_pid, reference=True))
     except (RuntimeError, OSError) as exc:  # BenchError, SetupError and spawn failures
         print(f"parley bench: {exc}", file=sys.stderr)
         return 1
     print(format_report(report))
+    if args.reference:
+        print("\nreference relay:")
+        print(format_report(ref_report))
+        report = compare(report, ref_report)
+        print()
+        print(format_comparison(report))
     if args.json:
         args.json.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     return 0

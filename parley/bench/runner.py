@@ -43,6 +43,8 @@ class BenchConfig:
     body_bytes: int = 64
     compression: bool = False
     drain_s: float = 2.0
+    #: the target is the reference relay: no accounts or rooms to set up
+    reference: bool = False
 
     @property
     def ws_url(self) -> str:
@@ -134,16 +136,11 @@ def _ready_timeout(config: BenchConfig) -> float:
 def run_bench(config: BenchConfig) -> dict[str, Any]:
     """Run one bench and return its report."""
     raise_nofile_limit()
-    api = Api(config.url, config.source_addresses)
-    per_room = -(-config.clients // config.rooms)
-    capacity = min(MAX_CAPACITY, max(2, per_room + 1))
-    members, room_ids = prepare(
-        api, config.clients, config.rooms, lambda i: room_of(i, config.rooms), capacity
-    )
+    tokens, room_ids = _setup(config)
     sampler = _sampler(config)
     before = sampler.snapshot() if sampler else None
     connecting = time.monotonic()
-    workers = _Workers(config.plans([m.token for m in members], room_ids))
+    workers = _Workers(config.plans(tokens, room_ids))
     try:
         workers.collect("ready", _ready_timeout(config))
         connect_s = time.monotonic() - connecting
@@ -164,6 +161,19 @@ def run_bench(config: BenchConfig) -> dict[str, Any]:
     report = build_report(_settings(config), totals, window)
     report["connections"]["connect_s"] = round(connect_s, 1)
     return report
+
+
+def _setup(config: BenchConfig) -> tuple[list[str], list[int]]:
+    """Members' tokens and the rooms' ids: made over the API, or made up for the relay."""
+    if config.reference:
+        return ["reference"] * config.clients, list(range(1, config.rooms + 1))
+    api = Api(config.url, config.source_addresses)
+    per_room = -(-config.clients // config.rooms)
+    capacity = min(MAX_CAPACITY, max(2, per_room + 1))
+    members, room_ids = prepare(
+        api, config.clients, config.rooms, lambda i: room_of(i, config.rooms), capacity
+    )
+    return [m.token for m in members], room_ids
 
 
 Snapshots = tuple[Snapshot | None, Snapshot | None, Snapshot | None]

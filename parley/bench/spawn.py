@@ -1,4 +1,5 @@
-"""A throwaway `parley serve` for `parley bench --serve-dir`, with bench-friendly settings."""
+"""Throwaway servers for the bench: `parley serve` with bench-friendly settings
+(`--serve-dir`) and the bare reference relay (`--reference`)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ BENCH_SERVER_ENV = {
     "PARLEY_SEND_RATE": "100000",
     "PARLEY_SEND_BURST": "100000",
     "PARLEY_LOGIN_ATTEMPTS_PER_ADDRESS": "10000000",
+    "PARLEY_SIGNUPS_PER_ADDRESS": "1000000",
     "PARLEY_LOG_LEVEL": "warning",
 }
 START_TIMEOUT_S = 60.0
@@ -74,3 +76,31 @@ def _wait_healthy(url: str, process: subprocess.Popen[bytes]) -> None:
                 return
         time.sleep(0.2)
     raise RuntimeError("the bench server did not become healthy")
+
+
+@contextlib.contextmanager
+def reference_relay() -> Iterator[tuple[str, int]]:
+    """Start the reference relay (`parley.bench.reference`) on a free port; yields (url, pid)."""
+    port = _free_port()
+    process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+        [sys.executable, "-m", "parley.bench.reference", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"the reference relay exited with {process.returncode}")
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 1):
+                break
+            if time.monotonic() > deadline:
+                raise RuntimeError("the reference relay did not start listening")
+            time.sleep(0.1)
+        yield f"http://127.0.0.1:{port}", process.pid
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(30)
+            except subprocess.TimeoutExpired:
+                process.kill()

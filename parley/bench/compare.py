@@ -1,0 +1,70 @@
+"""Parley against the reference relay, side by side: `parley bench --reference`.
+
+Both reports come from one invocation with the same load, run back to back, so whatever else
+the machine is doing weighs on both; the ratio (Parley / reference, lower is better for every
+figure here but throughput) is the number to compare across runs, not the absolute figures.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+#: (label, path into a report, unit)
+FIGURES: list[tuple[str, tuple[str, ...], str]] = [
+    ("server CPU per delivery", ("server", "cpu_us_per_delivery"), "us"),
+    ("delivery p50", ("latency_ms", "delivery", "p50_ms"), "ms"),
+    ("delivery p99", ("latency_ms", "delivery", "p99_ms"), "ms"),
+    ("delivery p99.9", ("latency_ms", "delivery", "p99.9_ms"), "ms"),
+    ("RSS per connection", ("server", "rss_per_connection_kb"), "KiB"),
+    ("deliveries per second", ("messages", "delivered_per_s"), "/s"),
+    ("server CPU", ("server", "cpu_util_pct"), "% core"),
+    ("generator CPU per delivery", ("generator", "cpu_us_per_delivery"), "us"),
+]
+
+
+def _get(report: dict[str, Any], path: tuple[str, ...]) -> float | None:
+    value: Any = report
+    for key in path:
+        if not isinstance(value, dict):
+            return None
+        value = value.get(key)
+    return float(value) if isinstance(value, int | float) else None
+
+
+def compare(parley: dict[str, Any], reference: dict[str, Any]) -> dict[str, Any]:
+    """Both reports and, per figure, both values and their ratio (None when unknown)."""
+    figures: dict[str, dict[str, Any]] = {}
+    for label, path, unit in FIGURES:
+        ours, theirs = _get(parley, path), _get(reference, path)
+        ratio = round(ours / theirs, 3) if ours is not None and theirs else None
+        figures[label] = {"unit": unit, "parley": ours, "reference": theirs, "ratio": ratio}
+    complete = all(
+        r["messages"]["delivered"] == r["messages"]["expected_deliveries"]
+        for r in (parley, reference)
+    )
+    return {
+        "figures": figures,
+        "all_delivered": complete,
+        "parley": parley,
+        "reference": reference,
+    }
+
+
+def _cell(value: float | None) -> str:
+    return "-" if value is None else f"{value:,.3f}".rstrip("0").rstrip(".")
+
+
+def format_comparison(comparison: dict[str, Any]) -> str:
+    lines = [
+        "Parley against the reference relay (bare websockets, no persistence), same load:",
+        f"  {'figure':<32} {'parley':>12} {'reference':>12} {'ratio':>7}",
+    ]
+    for label, figure in comparison["figures"].items():
+        name = f"{label} ({figure['unit']})"
+        lines.append(
+            f"  {name:<32} {_cell(figure['parley']):>12} "
+            f"{_cell(figure['reference']):>12} {_cell(figure['ratio']):>7}"
+        )
+    if not comparison["all_delivered"]:
+        lines.append("  WARNING: a run delivered less than expected; see its report above")
+    return "\n".join(lines)
