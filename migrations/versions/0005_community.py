@@ -206,6 +206,7 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("totp_enabled_at", parley.core.database.UTCDateTime(), nullable=True)
         )
+        batch_op.add_column(sa.Column("totp_last_step", sa.BigInteger(), nullable=True))
 
     with op.batch_alter_table("rooms", schema=None) as batch_op:
         batch_op.add_column(
@@ -218,6 +219,7 @@ def downgrade() -> None:
         batch_op.drop_column("slow_mode_seconds")
     with op.batch_alter_table("members", schema=None) as batch_op:
         for column in (
+            "totp_last_step",
             "totp_enabled_at",
             "totp_secret",
             "suspend_reason",

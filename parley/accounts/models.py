@@ -29,6 +29,8 @@ class Member(Base):
     #: base32 TOTP secret; `totp_enabled_at` is set once a first code confirmed it
     totp_secret: Mapped[str | None] = mapped_column(String(64), nullable=True)
     totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    #: the time step of the last code accepted: a code is never accepted twice
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
     def suspended(self, now: datetime) -> bool:
         """Whether a suspension is in force at `now` (an ended one needs no clean-up)."""

@@ -100,7 +100,8 @@ async def recover(
     new_password: str,
     address: str,
 ) -> Member:
-    """Set a new password with a recovery code and end every session of the member.
+    """Set a new password with a recovery code, turn two-factor sign-in off and end every
+    session of the member.
 
     One answer (`invalid_recovery`) for an unknown id and a wrong, used or expired code.
     """
@@ -123,6 +124,8 @@ async def recover(
     if used.rowcount != 1:  # type: ignore[attr-defined]
         raise invalid
     member.password_hash = await runtime.hasher.hash(new_password)
+    # recovery is for a lost password *or* a lost authenticator: two-factor goes off too
+    member.totp_secret = member.totp_enabled_at = member.totp_last_step = None
     await session.execute(
         update(AuthSession)
         .where(AuthSession.member_id == member.id, AuthSession.revoked_at.is_(None))

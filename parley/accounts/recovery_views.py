@@ -1,10 +1,10 @@
-"""HTTP routes of recovery codes and the registration mode (`/auth/recover`, `/me/...`)."""
+"""HTTP routes of recovery codes, two-factor sign-in and the registration mode."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Response, status
 
-from parley.accounts import community, recovery
+from parley.accounts import community, recovery, twofactor
 from parley.accounts.deps import CurrentMember
 from parley.accounts.schemas import (
     RecoverRequest,
@@ -12,6 +12,10 @@ from parley.accounts.schemas import (
     RecoveryCodesRequest,
     RecoveryStatus,
     RegistrationOut,
+    TwoFactorConfirm,
+    TwoFactorSecret,
+    TwoFactorSetup,
+    TwoFactorStatus,
 )
 from parley.core.deps import ClientAddress, DbSession, ReadSession, RuntimeDep
 from parley.core.http import ParleyRoute
@@ -48,3 +52,35 @@ async def regenerate_codes(
 async def codes_left(principal: CurrentMember, session: ReadSession) -> RecoveryStatus:
     """How many unused recovery codes the member has (never the codes)."""
     return RecoveryStatus(remaining=await recovery.codes_left(session, principal.id))
+
+
+@router.get("/me/2fa", tags=["me"])
+async def two_factor_status(principal: CurrentMember) -> TwoFactorStatus:
+    return TwoFactorStatus(enabled=principal.member.totp_enabled_at is not None)
+
+
+@router.post("/me/2fa/setup", tags=["me"])
+async def two_factor_setup(
+    body: TwoFactorSetup, principal: CurrentMember, session: DbSession, runtime: RuntimeDep
+) -> TwoFactorSecret:
+    """A new secret for an authenticator app; it counts once `/me/2fa/enable` confirms it."""
+    secret, uri = await twofactor.begin_setup(session, runtime, principal, body.password)
+    return TwoFactorSecret(secret=secret, otpauth_uri=uri)
+
+
+@router.post("/me/2fa/enable", status_code=status.HTTP_204_NO_CONTENT, tags=["me"])
+async def two_factor_enable(
+    body: TwoFactorConfirm, principal: CurrentMember, session: DbSession
+) -> Response:
+    """Turn two-factor sign-in on with a first code from the app."""
+    await twofactor.confirm(session, principal, body.code)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/me/2fa/disable", status_code=status.HTTP_204_NO_CONTENT, tags=["me"])
+async def two_factor_disable(
+    body: TwoFactorSetup, principal: CurrentMember, session: DbSession, runtime: RuntimeDep
+) -> Response:
+    """Turn it off (the password confirms it; a lost app is what recovery codes are for)."""
+    await twofactor.turn_off(session, runtime, principal, body.password)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

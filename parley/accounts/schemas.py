@@ -54,11 +54,34 @@ class RegistrationOut(BaseModel):
     registration: Literal["open", "invite", "closed"]
 
 
+TotpCode = Annotated[str, StringConstraints(pattern=r"^[0-9]{6}$")]
+
+
 class LoginRequest(StrictModel):
     #: the signup rule: an id that could never exist is a client error, and it keeps
     #: NUL bytes away from the database and unbounded keys out of the login throttle
     login_id: LoginId
     password: GivenPassword
+    #: the authenticator's code, for members who turned two-factor sign-in on
+    totp_code: TotpCode | None = None
+
+
+class TwoFactorSetup(StrictModel):
+    password: GivenPassword
+
+
+class TwoFactorSecret(BaseModel):
+    #: base32, for typing into an authenticator; `otpauth_uri` is the same as a link/QR code
+    secret: str
+    otpauth_uri: str
+
+
+class TwoFactorConfirm(StrictModel):
+    code: TotpCode
+
+
+class TwoFactorStatus(BaseModel):
+    enabled: bool
 
 
 class RefreshRequest(StrictModel):

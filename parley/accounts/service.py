@@ -88,9 +88,15 @@ async def _throttle_login(runtime: Runtime, login_id: str, address: str) -> None
 
 
 async def authenticate(
-    session: AsyncSession, runtime: Runtime, login_id: str, password: str, address: str
+    session: AsyncSession,
+    runtime: Runtime,
+    login_id: str,
+    password: str,
+    address: str,
+    totp_code: str | None = None,
 ) -> Member:
-    """Check credentials with one answer for unknown ids and wrong passwords, throttled."""
+    """Check credentials with one answer for unknown ids and wrong passwords, throttled;
+    then the two-factor code of a member who turned it on, then a suspension."""
     await _throttle_login(runtime, login_id, address)
     # look up and verify outside the write transaction (on SQLite the write session's first
     # statement takes the database's one write lock, which must not wait on a hash)
@@ -108,6 +114,9 @@ async def authenticate(
     member = await session.get(Member, found.id) if found is not None and valid else None
     if not valid or member is None:
         raise unauthenticated("login id or password is wrong", INVALID_CREDENTIALS)
+    from parley.accounts.twofactor import accept_code
+
+    accept_code(member, totp_code)
     await runtime.login_failures.clear(f"acct:{login_id}")
     refuse_suspended(member)
     if new_hash:

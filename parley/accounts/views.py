@@ -52,7 +52,9 @@ async def login(
     address: ClientAddress,
 ) -> TokenPair:
     """Exchange credentials for an access token and a refresh token (throttled)."""
-    member = await service.authenticate(session, runtime, body.login_id, body.password, address)
+    member = await service.authenticate(
+        session, runtime, body.login_id, body.password, address, body.totp_code
+    )
     return await service.start_session(
         session, runtime, member, request.headers.get("user-agent", "")
     )

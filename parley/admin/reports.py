@@ -116,8 +116,9 @@ async def resolve(
     note: str,
 ) -> Report:
     """Resolve an open report (site admins; room moderators for their room, except
-    `suspend_sender`)."""
-    report = await session.get(Report, report_id, with_for_update=True)
+    `suspend_sender`). `delete_message` is chat's moderator deletion, committed first in its
+    own transaction (its seq and event; a message already deleted is left as it is)."""
+    report = await session.get(Report, report_id)
     if report is None:
         raise not_found("report", "report_not_found")
     moderator = await rooms.is_moderator(session, report.room_id, actor.id)
@@ -127,8 +128,18 @@ async def resolve(
         raise forbidden("admin_only", "only a site admin may suspend a member")
     if report.status != "open":
         raise conflict("already_resolved", "this report is already resolved")
+    if action == "suspend_sender" and report.sender_id is None:
+        raise conflict("sender_gone", "the sender has withdrawn")
+    room_id, message_id = report.room_id, report.message_id
+    await session.rollback()
     if action == "delete_message":
-        await _delete_message(session, actor, report)
+        if await chat.delete_message(session, room_id, message_id, actor) is None:
+            await session.rollback()
+        else:
+            await session.commit()
+    report = await session.get(Report, report_id, with_for_update=True, populate_existing=True)
+    if report is None or report.status != "open":
+        raise conflict("already_resolved", "this report is already resolved")
     report.status, report.resolution, report.note = "resolved", action, note
     report.resolved_by, report.resolved_at = actor.id, utcnow()
     await audit.record(
@@ -144,23 +155,9 @@ async def resolve(
         message_id=report.message_id,
         sender_id=report.sender_id,
     )
-    if action == "suspend_sender":
-        if report.sender_id is None:
-            raise conflict("sender_gone", "the sender has withdrawn")
+    if action == "suspend_sender" and report.sender_id is not None:
         reason = note or f"report {report.id}: {report.reason}"
         await service.suspend(session, runtime, actor, report.sender_id, reason[:500], None)
         return report  # suspend committed the resolution with it
     await session.commit()
     return report
-
-
-async def _delete_message(session: AsyncSession, actor: Principal, report: Report) -> None:
-    """A moderator deletion through chat's own delete (its tombstone, event and audit hook)."""
-    delete = getattr(chat, "delete_message", None)
-    if delete is None:
-        raise ParleyError(
-            501,
-            "not_implemented",
-            "deleting a reported message needs chat's message deletion, not yet available",
-        )
-    await delete(session, report.room_id, report.message_id, actor)

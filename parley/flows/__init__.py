@@ -14,7 +14,7 @@ def install() -> None:
     and files, through their public modules."""
     from parley.chat import api as chat
     from parley.files import api as files
-    from parley.flows.moderation import audit_room_action
+    from parley.flows.moderation import audit_message_deleted, audit_room_action
     from parley.flows.timeline import write_system_message
     from parley.rooms import api as rooms
     from parley.search import api as search
@@ -26,6 +26,7 @@ def install() -> None:
     rooms.hooks.mention_counts = chat.mention_counts
     rooms.hooks.has_blocked = social.has_blocked
     rooms.hooks.audit = audit_room_action
+    chat.hooks.moderator_deleted = audit_message_deleted
     chat.hooks.blocked_sends = social.blocked_sends
     chat.hooks.uploads_of = files.uploads_of
     chat.hooks.link_attachments = files.link

@@ -1,4 +1,4 @@
-"""Moderators' actions in rooms reach the audit log (admin) through the rooms hook."""
+"""Moderators' actions reach the audit log (admin) through the rooms and chat hooks."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from parley.accounts import api as accounts
 from parley.accounts.api import Principal
 from parley.admin import api as admin
 
@@ -31,4 +32,26 @@ async def audit_room_action(
         reason=reason,
         as_site_admin=actor.is_admin,
         **details,
+    )
+
+
+async def audit_message_deleted(
+    session: AsyncSession,
+    *,
+    room_id: int,
+    message_id: int,
+    moderator_id: int,
+    sender_id: int | None,
+) -> None:
+    """A room moderator or site admin deleted someone else's message."""
+    moderator = await accounts.get_member(session, moderator_id)
+    await admin.record(
+        session,
+        actor_id=moderator_id,
+        actor_login_id=moderator.login_id if moderator else "",
+        action="message.delete",
+        target_type="message",
+        target_id=message_id,
+        room_id=room_id,
+        sender_id=sender_id,
     )

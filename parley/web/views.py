@@ -13,10 +13,12 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse
 
 from parley.accounts import service as accounts
+from parley.accounts.recovery import regenerate_codes
 from parley.accounts.schemas import (
     LoginRequest,
     NicknameChange,
     PasswordChange,
+    RecoveryCodesRequest,
     SignupRequest,
     TokenPair,
     WithdrawRequest,
@@ -26,7 +28,7 @@ from parley.core.errors import ParleyError, problem_response
 from parley.flows import accounts as flows_accounts
 from parley.notices import service as notices
 from parley.rooms import listing
-from parley.web import notice_views, room_views, search_views, social_views
+from parley.web import admin_views, notice_views, room_views, search_views, social_views
 from parley.web.auth import MaybeMember, PageMember, login_location, safe_next
 from parley.web.cookies import (
     LANG_COOKIE,
@@ -47,6 +49,7 @@ router.include_router(room_views.router)
 router.include_router(notice_views.router)
 router.include_router(social_views.router)
 router.include_router(search_views.router)
+router.include_router(admin_views.router)
 HOME_NOTICES = 5
 LANG_COOKIE_SECONDS = 365 * 86_400
 
@@ -106,13 +109,18 @@ async def signup(request: Request, session: DbSession, runtime: RuntimeDep) -> R
     try:
         if values.get("password", "") != values.get("password2", ""):
             raise FormErrors({"password2": t("error.passwords_differ")})
-        body = validate(
-            SignupRequest,
-            {k: values.get(k, "") for k in ("login_id", "nickname", "password")},
-            t,
-        )
+        fields = {k: values.get(k, "") for k in ("login_id", "nickname", "password")}
+        if values.get("invite_code", "").strip():
+            fields["invite_code"] = values["invite_code"].strip()
+        body = validate(SignupRequest, fields, t)
         member = await accounts.signup(
-            session, runtime, body.login_id, body.nickname, body.password
+            session,
+            runtime,
+            body.login_id,
+            body.nickname,
+            body.password,
+            invite_code=body.invite_code,
+            address=request.client.host if request.client else None,
         )
     except FormErrors as exc:
         return _auth_form(request, "signup.html", values, exc.errors, status=422)
@@ -139,13 +147,12 @@ async def login(
     values = await read_form(request)
     t = _t(request)
     try:
-        body = validate(
-            LoginRequest,
-            {"login_id": values.get("login_id", ""), "password": values.get("password", "")},
-            t,
-        )
+        given = {"login_id": values.get("login_id", ""), "password": values.get("password", "")}
+        if values.get("totp_code", "").strip():
+            given["totp_code"] = values["totp_code"].strip()
+        body = validate(LoginRequest, given, t)
         member = await accounts.authenticate(
-            session, runtime, body.login_id, body.password, address
+            session, runtime, body.login_id, body.password, address, body.totp_code
         )
     except FormErrors:
         # an id that could never exist: the same answer as a wrong password
@@ -282,6 +289,15 @@ async def account_change(
                 session, runtime, principal, change.current_password, change.new_password
             )
             return redirect("/account?saved=password")
+        if action == "recovery_codes":
+            given = validate(
+                RecoveryCodesRequest, {"password": values.get("recovery_password", "")}, t
+            )
+            codes = await regenerate_codes(session, runtime, principal, given.password)
+            # the "store these" step: shown once, on a page of its own, never cached
+            page = render(request, "recovery_codes.html", {"codes": codes})
+            page.headers["Cache-Control"] = "no-store"
+            return page
         if action == "withdraw":
             bye = validate(WithdrawRequest, {"password": values.get("withdraw_password", "")}, t)
             await flows_accounts.withdraw(session, runtime, principal, bye.password)
@@ -289,7 +305,8 @@ async def account_change(
             clear_session_cookies(response, request)
             return response
     except FormErrors as exc:
-        errors = {("withdraw_password" if k == "password" else k): v for k, v in exc.errors.items()}
+        field = "recovery_password" if action == "recovery_codes" else "withdraw_password"
+        errors = {(field if k == "password" else k): v for k, v in exc.errors.items()}
         return _account_page(request, values, errors, status=422)
     except ParleyError as exc:
         if exc.status == 401:
