@@ -2,6 +2,7 @@
 
 from parley.accounts import bots as accounts_bots
 from parley.accounts import models as accounts_models
+from parley.accounts import oidc_links as accounts_oidc_links
 from parley.admin import models as admin_models
 from parley.chat import models as chat_models
 from parley.core import outbox
@@ -19,6 +20,7 @@ __all__ = [
     "Base",
     "accounts_bots",
     "accounts_models",
+    "accounts_oidc_links",
     "admin_models",
     "chat_models",
     "files_models",

@@ -26,6 +26,7 @@ from parley.core.security import (
 from parley.core.text import contains_pattern, search_key
 
 INVALID_CREDENTIALS = "invalid_credentials"
+LOCAL_PASSWORDS_DISABLED = "local_passwords_disabled"
 
 
 def nickname_key(nickname: str) -> str:
@@ -49,6 +50,8 @@ async def signup(
     held-back ids); only the CLI's `admin create` skips them."""
     # hash before the first statement: on SQLite that statement opens the write transaction,
     # which would otherwise be held for the whole (bounded, queued) hash
+    if gate:
+        refuse_local_passwords(runtime)
     password_hash = await runtime.hasher.hash(password)
     if gate:
         await check_signup(session, runtime, login_id, invite_code, address)
@@ -66,6 +69,15 @@ async def signup(
         await session.rollback()
         raise conflict("login_id_taken", "that login id is taken") from None
     return member
+
+
+def refuse_local_passwords(runtime: Runtime) -> None:
+    """403 `local_passwords_disabled` when the site signs in through its OpenID provider only
+    (`PARLEY_LOCAL_PASSWORDS=false`)."""
+    if not runtime.settings.local_passwords:
+        raise ParleyError(
+            403, LOCAL_PASSWORDS_DISABLED, "password login is switched off; use single sign-on"
+        )
 
 
 async def _throttle_login(runtime: Runtime, login_id: str, address: str) -> None:
@@ -97,6 +109,7 @@ async def authenticate(
 ) -> Member:
     """Check credentials with one answer for unknown ids and wrong passwords, throttled;
     then the two-factor code of a member who turned it on, then a suspension."""
+    refuse_local_passwords(runtime)
     await _throttle_login(runtime, login_id, address)
     # look up and verify outside the write transaction (on SQLite the write session's first
     # statement takes the database's one write lock, which must not wait on a hash)

@@ -116,6 +116,19 @@ class Settings(BaseSettings):
     #: for tests and development only (DESIGN §9, §12)
     allow_insecure_endpoints: bool = False
 
+    # -- OpenID Connect login (parley/accounts/oidc.py, DESIGN §12) ------------------------
+    #: the provider's issuer URL (discovery at `/.well-known/openid-configuration`); unset: off
+    oidc_issuer: str | None = None
+    oidc_client_id: str | None = None
+    oidc_client_secret: str | None = Field(default=None, repr=False)
+    #: create a member at a first login whose `(issuer, sub)` is not linked yet
+    oidc_auto_provision: bool = True
+    #: the button's label: "Sign in with <name>" (default: the issuer's host)
+    oidc_display_name: Annotated[str, Field(max_length=60)] = ""
+    #: seconds of clock difference tolerated on the ID token's `exp`/`iat`
+    oidc_clock_skew_seconds: Annotated[int, Field(ge=0, le=600)] = 60
+    #: false: password login (and sign-up with a password) is refused, `local_passwords_disabled`
+    local_passwords: bool = True
 
     # -- file attachments (parley/files) --------------------------------------------------
     #: the largest file a member may upload, checked while the upload streams in

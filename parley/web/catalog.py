@@ -708,3 +708,31 @@ KO: dict[str, str] = {
     "recovery.store": "지금 이 기기가 아닌 안전한 곳에 보관하세요 (인쇄하거나 비밀번호 관리자에 저장). 코드마다 한 번만 쓸 수 있고, 다시 보여 드리지 않습니다.",
     "recovery.done": "보관했습니다",
 }
+
+# single sign-on (OpenID Connect, parley/web/oidc_views.py)
+EN.update(
+    {
+        "login.oidc": "Sign in with {name}",
+        "error.local_passwords_disabled": "Password login is switched off on this site. Sign in with single sign-on.",
+        "error.oidc_state_invalid": "This sign-in has expired or was not started in this browser. Please try again.",
+        "error.oidc_denied": "The sign-in was cancelled at the identity provider.",
+        "error.oidc_exchange_failed": "The identity provider did not accept this sign-in (it may have been used already). Please try again.",
+        "error.oidc_invalid_token": "The identity provider's answer could not be verified. Please try again.",
+        "error.oidc_unavailable": "The identity provider cannot be reached right now.",
+        "error.oidc_no_account": "No account here is linked to that sign-in. Ask an administrator.",
+        "error.oidc_busy": "The account could not be created just now. Please try again.",
+    }
+)
+KO.update(
+    {
+        "login.oidc": "{name}(으)로 로그인",
+        "error.local_passwords_disabled": "이 사이트는 비밀번호 로그인을 쓰지 않습니다. 통합 로그인(SSO)으로 로그인하세요.",
+        "error.oidc_state_invalid": "로그인 시간이 지났거나 이 브라우저에서 시작한 로그인이 아닙니다. 다시 시도하세요.",
+        "error.oidc_denied": "인증 서비스에서 로그인이 취소되었습니다.",
+        "error.oidc_exchange_failed": "인증 서비스가 이 로그인을 받아들이지 않았습니다 (이미 사용되었을 수 있습니다). 다시 시도하세요.",
+        "error.oidc_invalid_token": "인증 서비스의 응답을 확인할 수 없습니다. 다시 시도하세요.",
+        "error.oidc_unavailable": "지금은 인증 서비스에 연결할 수 없습니다.",
+        "error.oidc_no_account": "이 로그인과 연결된 계정이 없습니다. 관리자에게 문의하세요.",
+        "error.oidc_busy": "지금은 계정을 만들 수 없습니다. 다시 시도하세요.",
+    }
+)

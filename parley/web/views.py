@@ -28,7 +28,14 @@ from parley.core.errors import ParleyError, problem_response
 from parley.flows import accounts as flows_accounts
 from parley.notices import service as notices
 from parley.rooms import listing
-from parley.web import admin_views, notice_views, room_views, search_views, social_views
+from parley.web import (
+    admin_views,
+    notice_views,
+    oidc_views,
+    room_views,
+    search_views,
+    social_views,
+)
 from parley.web.auth import MaybeMember, PageMember, login_location, safe_next
 from parley.web.cookies import (
     LANG_COOKIE,
@@ -50,6 +57,7 @@ router.include_router(notice_views.router)
 router.include_router(social_views.router)
 router.include_router(search_views.router)
 router.include_router(admin_views.router)
+router.include_router(oidc_views.router)
 HOME_NOTICES = 5
 LANG_COOKIE_SECONDS = 365 * 86_400
 
@@ -92,6 +100,7 @@ def _auth_form(
     next_path = safe_next(values.get("next") or request.query_params.get("next"))
     public = {k: v for k, v in values.items() if "password" not in k}
     context = {"values": public, "errors": errors or {}, "error": error, "next": next_path}
+    context.update(oidc_views.login_options(request.app.state.runtime.settings))
     return render(request, template, context, status=status)
 
 
