@@ -1,4 +1,4 @@
-"""The `parley` command: serve, migrate, admin, bench, files."""
+"""The `parley` command: serve, migrate, admin, bench, files, export, import."""
 
 from __future__ import annotations
 
@@ -23,6 +23,13 @@ _prepare_database = prepare_database
 
 def command_serve(args: argparse.Namespace) -> int:
     settings = _settings_from(args)  # before the heavy imports: a bad setting fails fast
+    workers = args.workers or 1
+    if workers > 1 and settings.bus == "memory":
+        raise ConfigError(
+            f"--workers {workers} needs a shared bus (PARLEY_BUS=redis or kafka, and a shared "
+            "database): with the in-process bus each worker would deliver only its own "
+            "clients' messages"
+        )
 
     import uvicorn
 
@@ -35,24 +42,32 @@ def command_serve(args: argparse.Namespace) -> int:
     raise_open_file_limit()
     _ = settings.signing_key  # create the key file now, not on the first request
     _run_database(_prepare_database(settings))
-    config = uvicorn.Config(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        log_config=None,
-        access_log=False,
-        proxy_headers=False,
-        timeout_graceful_shutdown=int(settings.shutdown_grace_seconds),
-        server_header=False,
-        http=deadline_protocol(settings.request_header_timeout_seconds),
-        ws=FastWebSocketProtocol,
-        ws_max_size=settings.ws_max_frame_bytes,
-        ws_per_message_deflate=False,
-        ws_ping_interval=settings.ws_ping_interval_seconds,
-        ws_ping_timeout=settings.ws_ping_interval_seconds,
-    )
-    uvicorn.Server(config).run()
-    return 0
+
+    def server() -> uvicorn.Server:
+        config = uvicorn.Config(
+            create_app(settings),
+            host=settings.host,
+            port=settings.port,
+            log_config=None,
+            access_log=False,
+            proxy_headers=False,
+            timeout_graceful_shutdown=int(settings.shutdown_grace_seconds),
+            server_header=False,
+            http=deadline_protocol(settings.request_header_timeout_seconds),
+            ws=FastWebSocketProtocol,
+            ws_max_size=settings.ws_max_frame_bytes,
+            ws_per_message_deflate=False,
+            ws_ping_interval=settings.ws_ping_interval_seconds,
+            ws_ping_timeout=settings.ws_ping_interval_seconds,
+        )
+        return uvicorn.Server(config)
+
+    if workers == 1:
+        server().run()
+        return 0
+    from parley.core.workers import Supervisor
+
+    return Supervisor(workers, settings.host, settings.port, lambda s: server().run([s])).run()
 
 
 def command_migrate(args: argparse.Namespace) -> int:
@@ -88,6 +103,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
     serve.add_argument("--role", choices=["all", "api", "gateway"])
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="server processes sharing the port (SO_REUSEPORT); needs the Redis or Kafka bus",
+    )
     serve.set_defaults(handler=command_serve)
 
     migrate = commands.add_parser("migrate", help="bring the database schema up to date")
