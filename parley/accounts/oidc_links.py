@@ -105,6 +105,33 @@ async def _linked_member(session: AsyncSession, issuer: str, subject: str) -> Me
     return await session.get(Member, link.member_id)
 
 
+async def _provision(
+    session: AsyncSession,
+    runtime: Runtime,
+    issuer: str,
+    claims: dict[str, Any],
+    password_hash: str,
+) -> Member:
+    """A new member and its link, flushed (403 `oidc_no_account` when the site forbids)."""
+    if not runtime.settings.oidc_auto_provision:
+        await session.rollback()
+        raise OidcError("oidc_no_account", "no account here is linked to that sign-in", 403)
+    login_id = await _free_login_id(session, base_login_id(claims))
+    nickname = nickname_from(claims, login_id)
+    member = Member(
+        login_id=login_id,
+        nickname=nickname,
+        nickname_key=nickname_key(nickname),
+        password_hash=password_hash,  # a discarded secret: never a password login
+        role="user",
+    )
+    session.add(member)
+    await session.flush()
+    session.add(OidcLink(issuer=issuer, subject=str(claims["sub"]), member_id=member.id))
+    await session.flush()
+    return member
+
+
 async def member_for_claims(
     session: AsyncSession, runtime: Runtime, issuer: str, claims: dict[str, Any]
 ) -> Member:
@@ -115,26 +142,12 @@ async def member_for_claims(
     # hashed before the transaction (SQLite's write lock must not wait on a hash)
     password_hash = await runtime.hasher.hash(secrets.token_urlsafe(32))
     for _ in range(ATTEMPTS):
-        member = await _linked_member(session, issuer, subject)
-        if member is None:
-            if not runtime.settings.oidc_auto_provision:
-                await session.rollback()
-                raise OidcError("oidc_no_account", "no account here is linked to that sign-in", 403)
-            login_id = await _free_login_id(session, base_login_id(claims))
-            nickname = nickname_from(claims, login_id)
-            member = Member(
-                login_id=login_id,
-                nickname=nickname,
-                nickname_key=nickname_key(nickname),
-                password_hash=password_hash,  # a discarded secret: never a password login
-                role="user",
-            )
-            session.add(member)
-            await session.flush()
-            session.add(OidcLink(issuer=issuer, subject=subject, member_id=member.id))
         try:
+            member = await _linked_member(session, issuer, subject)
+            if member is None:
+                member = await _provision(session, runtime, issuer, claims, password_hash)
             await session.commit()
-        except IntegrityError:
+        except IntegrityError:  # another first login took the link (or the login id)
             await session.rollback()
             continue
         refuse_suspended(member)

@@ -12,9 +12,11 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import jwt
 import pytest
+from sqlalchemy import func, select
 
 from parley.accounts import oidc
 from parley.accounts import service as accounts
+from parley.accounts.oidc_links import OidcLink, member_for_claims
 from parley.core.config import Settings
 from parley.core.runtime import Runtime
 from parley.web.catalog import EN
@@ -225,3 +227,21 @@ async def test_local_passwords_off(
     no_account = await sign_in(client, browser, "mallory")
     assert no_account.status_code == 403 and EN["error.oidc_no_account"] in no_account.text
     assert client.cookies.get("parley_access") is None
+
+
+async def test_racing_first_logins_end_with_one_member(
+    runtime: Runtime, settings: Settings
+) -> None:
+    """Two tabs finishing a first login at once: one member, one link, no error."""
+    claims = {"sub": "racer", "preferred_username": "racer", "name": "Racer"}
+    issuer = settings.oidc_issuer or ""
+
+    async def first_login() -> int:
+        async with runtime.db.sessions() as session:
+            return (await member_for_claims(session, runtime, issuer, claims)).id
+
+    ids = await asyncio.gather(*(first_login() for _ in range(4)))
+    assert len(set(ids)) == 1
+    async with runtime.db.read_sessions() as session:
+        links = await session.scalar(select(func.count()).select_from(OidcLink))
+    assert links == 1
