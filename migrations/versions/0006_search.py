@@ -67,6 +67,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("gram", "message_id", name=op.f("pk_search_grams")),
+        sqlite_with_rowid=False,
     )
     op.create_index("ix_search_grams_message_id", "search_grams", ["message_id"])
     op.create_table(

@@ -17,7 +17,11 @@ class SearchGram(Base):
     """One distinct bigram of a message's key (`parley.search.text.gram`)."""
 
     __tablename__ = "search_grams"
-    __table_args__ = (Index("ix_search_grams_message_id", "message_id"),)
+    __table_args__ = (
+        Index("ix_search_grams_message_id", "message_id"),
+        # the primary key is the table (a posting list per gram), not a copy of it
+        {"sqlite_with_rowid": False},
+    )
 
     gram: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     message_id: Mapped[int] = mapped_column(

@@ -132,19 +132,23 @@ async def search_messages(
 ) -> Page:
     """The member's visible messages containing every term, newest first (see module doc)."""
     below = cursor or NO_CURSOR
-    indexed, floor, must_hold, top = await _window(session, terms, below)
+    # the queue before the grams: the indexer moves a message from one to the other in one
+    # commit, and under READ COMMITTED each statement sees the latest, so in this order a
+    # message is always seen in at least one of them
     pending = list(
         (
             await session.execute(
                 select(SearchPending.message_id)
-                .where(SearchPending.message_id < below, SearchPending.message_id >= floor)
+                .where(SearchPending.message_id < below)
                 .order_by(SearchPending.message_id.desc())
                 .limit(WINDOW)
             )
         ).scalars()
     )
+    indexed, floor, must_hold, top = await _window(session, terms, below)
     if len(pending) == WINDOW:
         floor = max(floor, pending[-1])
+    pending = [i for i in pending if i >= floor]
     visible = [
         Message.room_id.in_(room_ids_of(member_id)),
         visible_to(member_id),
