@@ -258,3 +258,21 @@ async def test_around_seq_centres_a_page(server: Server) -> None:
         headers=alice.headers,
     )
     assert both.status_code == 422
+
+
+async def test_a_deleted_message_no_longer_carries_its_files(server: Server, db_rows: Any) -> None:
+    alice, bob = await server.member(), await server.member()
+    room = await server.room(alice, bob)
+    upload = await server.http.post(
+        "/files", files={"file": ("note.txt", b"secret notes", "text/plain")}, headers=alice.headers
+    )
+    assert upload.status_code == 201, upload.text
+    file_id = upload.json()["id"]
+    sent = await say(server, alice, room, "see attached", attachments=[file_id])
+    assert (await server.http.get(f"/files/{file_id}", headers=bob.headers)).status_code == 200
+    assert (await change(server, alice, "DELETE", message_path(room, sent["id"])))[0] == 204
+    assert "attachments" not in await item(server, bob, room, sent["id"])
+    assert db_rows("SELECT count(*) FROM message_attachments WHERE message_id = ?", sent["id"]) == [
+        (0,)
+    ]
+    assert (await server.http.get(f"/files/{file_id}", headers=bob.headers)).status_code == 404
