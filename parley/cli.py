@@ -23,7 +23,9 @@ _prepare_database = prepare_database
 
 def command_serve(args: argparse.Namespace) -> int:
     settings = _settings_from(args)  # before the heavy imports: a bad setting fails fast
-    workers = args.workers or 1
+    workers = args.workers
+    if workers < 1:
+        raise ConfigError("--workers must be at least 1")
     if workers > 1 and settings.bus == "memory":
         raise ConfigError(
             f"--workers {workers} needs a shared bus (PARLEY_BUS=redis or kafka, and a shared "
