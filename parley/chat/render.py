@@ -1,7 +1,7 @@
 """Message bodies to sanitised HTML, at write time: Markdown plus resolved mentions.
 
 Two layers like the notice board (`parley.notices.markdown`): cmark-gfm (GitHub's C
-CommonMark, with the strikethrough and autolink extensions, raw HTML omitted, newlines as
+CommonMark, with the strikethrough and autolink extensions, raw HTML shown as text, newlines as
 line breaks; headings become paragraphs and rules vanish: chat has no document structure),
 then nh3 with an allow-list (emphasis, strong, strikethrough, code, block quotes, lists,
 links with `rel="noopener nofollow ugc"` and http/https/mailto only; images are dropped).
@@ -84,9 +84,24 @@ def markdown_html(body: str) -> str:
     return parsed_html(body)
 
 
+#: stands in for `<` while the parser runs: a private-use character has no Markdown or HTML
+#: meaning, so what a member typed as markup stays the text they typed (in code, too)
+_LT = "\ue000"
+#: `<https://…>` autolinks become bare URLs first, which the autolink extension links
+_ANGLE_LINK = re.compile(r"<((?:https?|mailto):[^\s<>]+)>")
+
+
 def parsed_html(body: str) -> str:
-    """`markdown_html` through the parser and the sanitiser, always."""
-    html = cmarkgfm.markdown_to_html_with_extensions(body, options=_OPTIONS, extensions=_EXTENSIONS)
+    """`markdown_html` through the parser and the sanitiser, always.
+
+    Raw HTML is shown as the text it is, not dropped: `<b>hi</b>` reads `<b>hi</b>`, as in
+    Zulip and Mattermost. Every `<` reaches the parser as `_LT` and leaves it as `&lt;`.
+    """
+    source = _ANGLE_LINK.sub(r"\1", body).replace(_LT, "").replace("<", _LT)
+    html = cmarkgfm.markdown_to_html_with_extensions(
+        source, options=_OPTIONS, extensions=_EXTENSIONS
+    )
+    html = html.replace(_LT, "&lt;")
     html = _RULE.sub("", _HEADING.sub(r"<\1p>", html))
     return str(_cleaner.clean(html)).rstrip("\n")
 
