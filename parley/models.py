@@ -14,7 +14,6 @@ from parley.rooms import models as rooms_models
 from parley.search import models as search_models
 from parley.social import models as social_models
 from parley.transfer import models as transfer_models
-from parley.transfer import models as transfer_models
 
 __all__ = [
     "Base",

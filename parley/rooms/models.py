@@ -30,10 +30,6 @@ class Room(Base):
     retention_days: Mapped[int | None] = mapped_column(Integer, nullable=True)
     #: every seq up to this one was purged (retention): a resume from before it gets `reset`
     purged_seq: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
-    #: messages older than this many days are purged (NULL: PARLEY_RETENTION_DAYS)
-    retention_days: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    #: every seq up to this one was purged (retention): a resume from before it gets `reset`
-    purged_seq: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     #: kept in step with room_members so capacity can be enforced by one conditional UPDATE
     member_count: Mapped[int] = mapped_column(Integer, default=0)
     #: the seq of the newest message; the next message takes last_seq + 1
