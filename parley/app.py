@@ -11,10 +11,9 @@ from fastapi.staticfiles import StaticFiles
 
 from parley import __version__, flows
 from parley.accounts.auth import SECURITY_COMPANIONS
-from parley.accounts.recovery_views import router as recovery_router
 from parley.accounts.bot_views import router as bots_router
+from parley.accounts.recovery_views import router as recovery_router
 from parley.accounts.views import router as accounts_router
-
 from parley.admin.report_views import router as reports_router
 from parley.admin.views import router as admin_router
 from parley.chat.views import router as chat_router
@@ -32,7 +31,6 @@ from parley.files.views import router as files_router
 from parley.flows.retention import RetentionJob
 from parley.flows.views import router as flows_router
 from parley.integrations.api import router as integrations_router
-
 from parley.notices.views import router as notices_router
 from parley.realtime.gateway import GatewayMiddleware
 from parley.realtime.service import start_realtime, stop_realtime

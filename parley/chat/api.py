@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from parley.chat.attachment_ids import InvalidAttachments, parse_attachment_ids
+from parley.chat.changes import delete_message
 from parley.chat.export import messages_sent_by, visible_room_messages
 from parley.chat.frames import message_payload
 from parley.chat.history import message_visible_to, read_messages, read_timeline, visible_to
 from parley.chat.hooks import UploadInfo, hooks
-from parley.chat.changes import delete_message
 from parley.chat.lookup import MessageRef, find_message
 from parley.chat.models import Message
 from parley.chat.retention import purge_batch

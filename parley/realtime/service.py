@@ -17,7 +17,6 @@ from parley.core.events import message_event
 from parley.core.runtime import Runtime
 from parley.core.text import clean_body
 from parley.integrations.api import Dispatcher
-
 from parley.realtime.bus import EventBus
 from parley.realtime.bus_remote import RemoteBus
 from parley.realtime.cluster import build_components
@@ -117,7 +116,6 @@ class Realtime:
         for frame in frames:
             self.bus.post(message_event(frame))
         self.integrations.feed(frames)
-
 
     @property
     def retry_after_seconds(self) -> float:

@@ -22,7 +22,6 @@ PUBLIC = {
 }
 
 
-
 @pytest.fixture
 def backend() -> str:
     return "sqlite"
