@@ -16,7 +16,7 @@ from __future__ import annotations
 import struct
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -105,66 +105,44 @@ class Event:
         )
 
 
-def make_event(
-    frame: Mapping[str, Any],
-    *,
-    room_id: int | None = None,
-    seq: int | None = None,
-    audience: Iterable[int] | None = None,
-    room_ids: Iterable[int] = (),
-    evict: Iterable[int] = (),
-    evict_all: bool = False,
-    exclude_member: int | None = None,
-    end_sessions: Iterable[str] = (),
-    end_member: bool = False,
-) -> Event:
+class Rules(TypedDict, total=False):
+    """Who gets an event and whose subscriptions or sessions it ends (see `Event`)."""
+
+    room_id: int | None
+    seq: int | None
+    audience: Iterable[int] | None
+    room_ids: Iterable[int]
+    evict: Iterable[int]
+    evict_all: bool
+    exclude_member: int | None
+    end_sessions: Iterable[str]
+    end_member: bool
+
+
+def make_event(frame: Mapping[str, Any], **rules: Unpack[Rules]) -> Event:
     """An event for `frame` with its delivery rules (see `Event`)."""
+    audience = rules.get("audience")
     return Event(
-        room_id,
+        rules.get("room_id"),
         orjson.dumps(frame),
-        seq=seq,
+        seq=rules.get("seq"),
         audience=frozenset(audience) if audience is not None else None,
-        room_ids=tuple(room_ids),
-        evict=frozenset(evict),
-        evict_all=evict_all,
-        exclude_member=exclude_member,
-        end_sessions=frozenset(end_sessions),
-        end_member=end_member,
+        room_ids=tuple(rules.get("room_ids", ())),
+        evict=frozenset(rules.get("evict", ())),
+        evict_all=rules.get("evict_all", False),
+        exclude_member=rules.get("exclude_member"),
+        end_sessions=frozenset(rules.get("end_sessions", ())),
+        end_member=rules.get("end_member", False),
     )
 
 
-def emit(
-    session: AsyncSession,
-    frame: Mapping[str, Any],
-    *,
-    room_id: int | None = None,
-    seq: int | None = None,
-    audience: Iterable[int] | None = None,
-    room_ids: Iterable[int] = (),
-    evict: Iterable[int] = (),
-    evict_all: bool = False,
-    exclude_member: int | None = None,
-    end_sessions: Iterable[str] = (),
-    end_member: bool = False,
-) -> Event:
+def emit(session: AsyncSession, frame: Mapping[str, Any], **rules: Unpack[Rules]) -> Event:
     """Emit a client-visible change in the caller's transaction: the one way events leave.
 
     The frame, its audience and its eviction rules go to the outbox together; nothing is
     published unless the transaction commits, and the relay publishes it after.
     """
-    event = make_event(
-        frame,
-        room_id=room_id,
-        seq=seq,
-        audience=audience,
-        room_ids=room_ids,
-        evict=evict,
-        evict_all=evict_all,
-        exclude_member=exclude_member,
-        end_sessions=end_sessions,
-        end_member=end_member,
-    )
-    return emit_event(session, event)
+    return emit_event(session, make_event(frame, **rules))
 
 
 def emit_event(session: AsyncSession, event: Event) -> Event:
