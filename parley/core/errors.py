@@ -227,4 +227,20 @@ def is_database_unavailable(exc: BaseException) -> bool:
             return True
         if isinstance(exc, sa_exc.OperationalError):
             return True
+        if _sqlstate(exc)[:2] in UNAVAILABLE_SQLSTATE_CLASSES:
+            return True
     return isinstance(exc, OSError)
+
+
+#: SQLSTATE classes of a server that cannot serve now: connection exception, insufficient
+#: resources, operator intervention (shutting down, starting up: "cannot connect now")
+UNAVAILABLE_SQLSTATE_CLASSES = frozenset({"08", "53", "57"})
+
+
+def _sqlstate(exc: sa_exc.DBAPIError) -> str:
+    """The SQLSTATE behind a driver error (asyncpg keeps it on the wrapped exception)."""
+    for candidate in (exc.orig, getattr(exc.orig, "__cause__", None)):
+        code = getattr(candidate, "sqlstate", None) or getattr(candidate, "pgcode", None)
+        if isinstance(code, str):
+            return code
+    return ""

@@ -82,6 +82,10 @@ SPECIFIC: list[tuple[str, str, dict[int, str]]] = [
     ("post", r"/dms", {404: "`member_not_found`", 403: "`blocked`"}),
     ("post", r"/me/blocks/\{member_id\}", {409: "`already_blocked`"}),
     ("post", r"/files", {413: "`file_too_large`", 415: "`unsupported_file_type`"}),
+    ("post", r"/auth/recover", {401: "`invalid_recovery`", 429: "`rate_limited`"}),
+    ("post", r"/me/2fa/setup", {409: "`two_factor_on`"}),
+    ("post", r"/me/2fa/enable", {409: "`two_factor_not_set_up`, `two_factor_on`"}),
+    ("post", r"/me/2fa/disable", {409: "`two_factor_not_set_up`"}),
 ]
 UNSAFE = frozenset({"post", "put", "patch", "delete"})
 _PATH_PARAM = re.compile(r"\{[^}]+\}")

@@ -54,6 +54,10 @@ class MessagingPort(Protocol):
 
     async def check_send_rate(self, member_id: int) -> None: ...
 
+    def forget_room_rules(self, room_id: int, member_id: int | None = None) -> None:
+        """A mute, an unmute or a room update committed: drop cached send restrictions."""
+        ...
+
     async def check_room_rules(self, member_id: int, room_id: int) -> None:
         """Refuse a send a mute or slow mode forbids (`muted`, `slow_mode`)."""
         ...

@@ -146,6 +146,9 @@ class Realtime:
         if wait:
             raise SendRejected("rate_limited", f"sending too fast; retry in {wait:.2f} s")
 
+    def forget_room_rules(self, room_id: int, member_id: int | None = None) -> None:
+        self.send_rules.forget(room_id, member_id)
+
     async def check_room_rules(self, member_id: int, room_id: int) -> None:
         """`muted` or `slow_mode` (SendRejected) before the writer sees a send."""
         await self.send_rules.check(member_id, room_id)

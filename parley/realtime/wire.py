@@ -48,6 +48,8 @@ class Wire:
     def write(self, frame: bytes) -> int:
         """Write a complete frame; returns the bytes now waiting in the send buffer."""
         transport = self._protocol.transport
+        if transport.is_closing():  # the peer left; the connection hears of it next
+            return 0
         transport.write(frame)
         return transport.get_write_buffer_size()
 

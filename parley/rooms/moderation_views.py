@@ -10,8 +10,9 @@ from pydantic import BaseModel, Field, Strict
 
 from parley.accounts.api import CurrentMember
 from parley.core.database import MAX_BIGINT
-from parley.core.deps import DbSession, IdPath, ReadSession
+from parley.core.deps import DbSession, IdPath, ReadSession, RuntimeDep
 from parley.core.http import ParleyRoute
+from parley.core.runtime import Runtime
 from parley.core.schemas import StrictModel
 from parley.rooms import moderation
 from parley.rooms.models import RoomMute
@@ -38,12 +39,23 @@ def _out(row: RoomMute) -> MuteOut:
     )
 
 
+def _forget(runtime: Runtime, room_id: int, member_id: int | None = None) -> None:
+    """Sends through this process see the change at once (others within a second)."""
+    if runtime.messaging is not None:
+        runtime.messaging.forget_room_rules(room_id, member_id)
+
+
 @router.post("/rooms/{room_id}/mutes", status_code=status.HTTP_201_CREATED)
 async def mute_member(
-    room_id: IdPath, body: MuteRequest, principal: CurrentMember, session: DbSession
+    room_id: IdPath,
+    body: MuteRequest,
+    principal: CurrentMember,
+    session: DbSession,
+    runtime: RuntimeDep,
 ) -> MuteOut:
     """Mute a member for a time: they still read, their sends are refused `muted`."""
     row = await moderation.mute(session, room_id, principal, body.member_id, body.seconds)
+    _forget(runtime, room_id, body.member_id)
     return _out(row)
 
 
@@ -57,7 +69,12 @@ async def list_mutes(
 
 @router.delete("/rooms/{room_id}/mutes/{member_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def unmute_member(
-    room_id: IdPath, member_id: IdPath, principal: CurrentMember, session: DbSession
+    room_id: IdPath,
+    member_id: IdPath,
+    principal: CurrentMember,
+    session: DbSession,
+    runtime: RuntimeDep,
 ) -> Response:
     await moderation.unmute(session, room_id, principal, member_id)
+    _forget(runtime, room_id, member_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -92,10 +92,17 @@ async def read_room(room_id: IdPath, principal: CurrentMember, session: ReadSess
 
 @router.patch("/rooms/{room_id}")
 async def update_room(
-    room_id: IdPath, body: RoomUpdate, principal: CurrentMember, session: DbSession
+    room_id: IdPath,
+    body: RoomUpdate,
+    principal: CurrentMember,
+    session: DbSession,
+    runtime: RuntimeDep,
 ) -> RoomDetail:
-    """Change name, topic, privacy, capacity or invite policy (owner and room admins)."""
-    return _access_detail(await service.update_room(session, room_id, principal, body.changes()))
+    """Change name, topic, privacy, capacity, invite policy or slow mode (owner and admins)."""
+    access = await service.update_room(session, room_id, principal, body.changes())
+    if runtime.messaging is not None:  # a new slow mode applies to the next send here
+        runtime.messaging.forget_room_rules(room_id)
+    return _access_detail(access)
 
 
 @router.delete("/rooms/{room_id}", status_code=NO_CONTENT)

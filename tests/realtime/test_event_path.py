@@ -63,7 +63,9 @@ async def removal_leaks(server: Server, action: str) -> list[int]:
     await asyncio.sleep(0.3)
     stop.set()
     await asyncio.gather(*tasks)
-    await _drain(watcher, 0.5)
+    # read what the senders were sent (acks): a client that leaves frames unread stops
+    # reading its socket and would then wait out its close timeout on the closing handshake
+    await asyncio.gather(_drain(watcher, 0.5), *(_drain(ws, 0.5) for ws in sockets))
     for ws in (watcher, *sockets):
         await ws.close()
     seqs = [f for f in watcher.frames if f.get("type") == "message" and f["room_id"] == room]
