@@ -259,9 +259,27 @@ class Attachment(Struct, frozen=True, gc=False):
     has_thumbnail: bool
 
 
-class ServerMessage(ServerFrame, tag="message", frozen=True, gc=False):
-    """A committed message; built as bytes by `parley.chat.frames` on the hot path, this
-    model is its contract."""
+class Reaction(Struct, frozen=True, gc=False):
+    #: one Unicode emoji (fully qualified)
+    emoji: Annotated[str, Meta(min_length=1, max_length=16)]
+    count: Annotated[int, Meta(ge=1)]
+    #: who reacted, in the order they did
+    member_ids: list[Id]
+
+
+class ReplyQuote(Struct, frozen=True, gc=False):
+    """The message replied to: enough to quote it and jump to it (`around_seq`)."""
+
+    id: Id
+    seq: Id
+    #: null for system messages
+    sender: Sender | None
+    #: the start of its body on one line (empty once deleted)
+    excerpt: Annotated[str, Meta(max_length=120)]
+
+
+class MessageState(Struct, frozen=True, gc=False):
+    """A message as history items show it; `message_update` carries this whole."""
 
     room_id: Id
     seq: Id
@@ -295,52 +313,9 @@ class ServerMessage(ServerFrame, tag="message", frozen=True, gc=False):
     ) = UNSET
 
 
-class Reaction(Struct, frozen=True, gc=False):
-    #: one Unicode emoji (fully qualified)
-    emoji: Annotated[str, Meta(min_length=1, max_length=16)]
-    count: Annotated[int, Meta(ge=1)]
-    #: who reacted, in the order they did
-    member_ids: list[Id]
-
-
-class ReplyQuote(Struct, frozen=True, gc=False):
-    """The message replied to: enough to quote it and jump to it (`around_seq`)."""
-
-    id: Id
-    seq: Id
-    #: null for system messages
-    sender: Sender | None
-    #: the start of its body on one line (empty once deleted)
-    excerpt: Annotated[str, Meta(max_length=120)]
-
-
-class MessageState(Struct, frozen=True, gc=False):
-    """A message as history items show it; `message_update` carries this whole."""
-
-    room_id: Id
-    seq: Id
-    id: Id
-    sender: Sender | None
-    kind: Literal["text", "system", "whisper"]
-    body: str
-    created_at: Timestamp
-    #: the body's Markdown rendered and sanitised at write time (mentions as @nickname)
-    html: str
-    edited_at: Timestamp | None
-    deleted: bool
-    deleted_by: Literal["sender", "moderator"] | None
-    reactions: Annotated[list[Reaction], Meta(max_length=20)]
-    reply_to: ReplyQuote | None
-    #: member ids the body mentions (resolved at write time)
-    mentions: Annotated[list[Id], Meta(max_length=50)]
-    mentions_room: bool
-    pinned: bool
-    client_msg_id: ClientMsgId | UnsetType = UNSET
-    to: Id | UnsetType | None = UNSET
-    meta: dict[str, Any] | UnsetType = UNSET
-    attachments: (
-        Annotated[list[Attachment], Meta(min_length=1, max_length=MAX_ATTACHMENTS)] | UnsetType
-    ) = UNSET
+class ServerMessage(ServerFrame, MessageState, tag="message", frozen=True, gc=False):
+    """A committed message (the fields of `MessageState`); built as bytes by
+    `parley.chat.frames` on the hot path, this model is its contract."""
 
 
 class ServerMessageUpdate(ServerFrame, tag="message_update", frozen=True, gc=False):
