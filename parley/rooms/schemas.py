@@ -65,11 +65,11 @@ class RoomOut(BaseModel):
     member_count: int
     members_can_invite: bool
     created_at: datetime
+    #: plain members may send once per this many seconds (0: off)
+    slow_mode_seconds: int = 0
 
 
 class RoomDetail(RoomOut):
-    #: plain members may send once per this many seconds (0: off); not in `room` frames
-    slow_mode_seconds: int = 0
     #: the caller's role in the room, or null when not a member
     role: Role | None
     #: whether the caller holds a pending invite
