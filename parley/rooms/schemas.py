@@ -74,6 +74,18 @@ class RoomDetail(RoomOut):
     role: Role | None
     #: whether the caller holds a pending invite
     invited: bool
+    #: the room's own retention in days (0: forever), or null for the instance's
+    retention_days: int | None = None
+
+
+#: a room's retention in days: 0 keeps forever, at most a hundred years
+RetentionDays = Annotated[int, Field(ge=0, le=36_500)]
+
+
+class RetentionUpdate(StrictModel):
+    """`days` null: the instance's `PARLEY_RETENTION_DAYS` applies."""
+
+    days: RetentionDays | None
 
 
 class SenderOut(BaseModel):
