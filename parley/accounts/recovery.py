@@ -85,7 +85,7 @@ async def issue_admin_code(
         )
     )
     code = new_recovery_code()
-    ttl = ttl_seconds if ttl_seconds is not None else runtime.settings.admin_recovery_code_ttl_seconds
+    ttl = runtime.settings.admin_recovery_code_ttl_seconds if ttl_seconds is None else ttl_seconds
     expires = utcnow() + timedelta(seconds=ttl)
     session.add(
         RecoveryCode(member_id=member_id, code_hash=_digest(code), kind="admin", expires_at=expires)
