@@ -25,7 +25,9 @@ EXCERPT = 300
 
 
 def _excerpt(message: dict[str, Any]) -> str:
-    text = Markup(message.get("html") or "").striptags() or str(message.get("body") or "")
+    # striptags gives plain text (a str the template escapes again), never markup
+    html = Markup(message.get("html") or "")  # noqa: S704
+    text = html.striptags() or str(message.get("body") or "")
     return text if len(text) <= EXCERPT else text[: EXCERPT - 1] + "…"
 
 
