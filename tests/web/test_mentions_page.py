@@ -6,10 +6,19 @@ from __future__ import annotations
 import re
 
 import httpx
+import pytest
 
+from parley.core.config import Settings
+from tests.support import services
 from tests.web.conftest import create_room, csrf
 from tests.web.test_friends_page import _fresh, _log_in
 from tests.web.test_pages import _check_headers, _check_no_inline_script
+
+
+@pytest.fixture
+def settings(db_url: str) -> Settings:
+    """Room for the 31 mentions the paging test writes in one go."""
+    return services.test_settings(db_url).model_copy(update={"send_rate": 1000, "send_burst": 1000})
 
 
 async def _post(client: httpx.AsyncClient, room: int, body: str, key: str) -> None:
