@@ -1,4 +1,3 @@
-# ruff: noqa: E501 - UI sentences read better unbroken than split to fit a line
 """Strings of the app shell (sidebar, badges, notifications, ringing), in English and Korean;
 merged into `parley.web.catalog`."""
 
@@ -12,13 +11,13 @@ SHELL_EN: dict[str, str] = {
     "shell.dms_empty": "Message a friend",
     "shell.invites": "Invitations",
     "shell.private": "private room",
-    "shell.notify_enable": "Turn on desktop notifications",
+    "shell.notify_enable": "Enable notifications",
     "shell.keys": "Keyboard shortcuts",
     "shell.key_switch": "previous / next room",
     "shell.key_unread": "previous / next room with unread messages",
     "shell.key_help": "show or hide these shortcuts",
     "js.shell_unread": "{count} unread",
-    "js.shell_mentions": "{count} mentions",
+    "js.shell_mentions": "{count} mentioning you, {unread} unread",
     "js.shell_private": "private room",
     "js.shell_join": "Join",
     "js.shell_decline": "Decline",
@@ -45,13 +44,13 @@ SHELL_KO: dict[str, str] = {
     "shell.dms_empty": "친구에게 메시지 보내기",
     "shell.invites": "초대",
     "shell.private": "비공개 방",
-    "shell.notify_enable": "데스크톱 알림 켜기",
+    "shell.notify_enable": "알림 켜기",
     "shell.keys": "단축키",
     "shell.key_switch": "이전 / 다음 방",
     "shell.key_unread": "읽지 않은 메시지가 있는 이전 / 다음 방",
     "shell.key_help": "단축키 보이기 / 숨기기",
     "js.shell_unread": "읽지 않은 메시지 {count}개",
-    "js.shell_mentions": "멘션 {count}개",
+    "js.shell_mentions": "멘션 {count}개, 읽지 않은 메시지 {unread}개",
     "js.shell_private": "비공개 방",
     "js.shell_join": "참여",
     "js.shell_decline": "거절",

@@ -118,7 +118,11 @@ async def room_page(
     title = room.name
     if room.kind == "direct":  # named after the other member, never its `dm:1:2` name
         peer = (await peers_of(session, principal.id, [room.id])).get(room.id)
-        title = peer.nickname if peer else Translator(request_language(request))("common.deleted_member")
+        title = (
+            peer.nickname
+            if peer
+            else Translator(request_language(request))("common.deleted_member")
+        )
     page_data = {
         "room": {
             "id": room.id,

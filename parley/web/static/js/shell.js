@@ -227,8 +227,13 @@ function roomItem(room) {
     hint.textContent = ` (${t("shell_private")})`;
     a.append(hint);
   }
-  if (room.mentions) a.append(badge(room.mentions, "badge badge-mention", t("shell_mentions", { count: room.mentions })));
-  if (room.unread) a.append(badge(room.unread, "badge", t("shell_unread", { count: room.unread })));
+  // one badge, as a team chat shows it: mentions (and DMs) in red, else the unread count
+  if (room.mentions) {
+    a.append(badge(room.mentions, "badge badge-mention", t("shell_mentions", { count: room.mentions, unread: room.unread })));
+  } else if (room.unread) {
+    const className = room.kind === "direct" ? "badge badge-mention" : "badge";
+    a.append(badge(room.unread, className, t("shell_unread", { count: room.unread })));
+  }
   li.append(a);
   return li;
 }
@@ -334,6 +339,9 @@ document.addEventListener("keydown", (event) => {
   } else if (event.key === "Escape" && !$("shell-help").hidden) {
     toggleHelp(false);
     $("shell-help-button").focus();
+  } else if (event.key === "Escape" && $("shell-nav").dataset.open === "true") {
+    openNav(false);
+    $("shell-toggle").focus();
   }
 });
 $("shell-help-button").addEventListener("click", () => toggleHelp($("shell-help").hidden));
