@@ -247,8 +247,11 @@ def test_a_friend_request_and_an_invite_arrive_live(
         api.post(f"/api/v1/rooms/{room_id}/invites", json={"member_id": carol_member.id})
     invites = other_tab.locator("#shell-invites")
     expect(invites).to_be_visible()
-    invites.get_by_role("button", name="Join").click()
+    expect(other_tab.locator(".shell-toast").last).to_contain_text("secret ")
+    invites.get_by_role("link", name=re.compile("secret ")).click()  # the room's lobby
     other_tab.wait_for_url(f"**/rooms/{room_id}")
+    other_tab.locator("#main").get_by_role("button", name="Join").click()
+    wait_connected(other_tab)
     expect(sidebar_link(other_tab, room_id).locator(".shell-mark")).to_have_text("🔒")
 
 

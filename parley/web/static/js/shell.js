@@ -239,27 +239,20 @@ function roomItem(room) {
 }
 
 function inviteItem(invite) {
+  // the room's lobby has Join and Decline (the same forms as the home page's invitations)
   const li = document.createElement("li");
-  li.className = "shell-invite";
-  const text = document.createElement("span");
-  text.textContent = t("shell_invited", { room: invite.room.name, by: invite.invited_by?.nickname ?? t("someone") });
-  const join = document.createElement("button");
-  join.type = "button";
-  join.className = "small";
-  join.textContent = t("shell_join");
-  join.addEventListener("click", async () => {
-    await api("POST", `/api/v1/rooms/${invite.room.id}/join`);
-    location.href = `/rooms/${invite.room.id}`;
-  });
-  const decline = document.createElement("button");
-  decline.type = "button";
-  decline.className = "secondary small";
-  decline.textContent = t("shell_decline");
-  decline.addEventListener("click", async () => {
-    await api("DELETE", `/api/v1/me/invites/${invite.room.id}`);
-    loadInvites().catch(() => {});
-  });
-  li.append(text, " ", join, " ", decline);
+  const a = document.createElement("a");
+  a.href = `/rooms/${invite.room.id}`;
+  a.className = "shell-room shell-invite";
+  const mark = document.createElement("span");
+  mark.className = "shell-mark";
+  mark.setAttribute("aria-hidden", "true");
+  mark.textContent = "✉";
+  const name = document.createElement("span");
+  name.className = "shell-name";
+  name.textContent = t("shell_invited", { room: invite.room.name, by: invite.invited_by?.nickname ?? t("someone") });
+  a.append(mark, name);
+  li.append(a);
   return li;
 }
 
@@ -295,7 +288,7 @@ function showFriendsBadge() {
 // -- keyboard and controls -----------------------------------------------------------------
 
 function ordered() {
-  return [...document.querySelectorAll("#shell-nav a.shell-room")];
+  return [...document.querySelectorAll("#shell-nav a.shell-room[data-room-id]")];
 }
 
 function go(step, unreadOnly) {
