@@ -255,6 +255,56 @@ def test_a_friend_request_and_an_invite_arrive_live(
     expect(sidebar_link(other_tab, room_id).locator(".shell-mark")).to_have_text("🔒")
 
 
+#: the tab can be made to look hidden (headless tabs are always visible), and notifications
+#: shown are recorded on their way to the real Notification API
+HIDDEN_AND_RECORDED = """
+Object.defineProperty(Document.prototype, "visibilityState", {
+  get() { return window.__hidden ? "hidden" : "visible"; },
+});
+const RealNotification = window.Notification;
+window.__notes = [];
+window.Notification = class extends RealNotification {
+  constructor(title, options) {
+    super(title, options);
+    window.__notes.push({ title, body: options?.body ?? "" });
+  }
+};
+"""
+
+
+def test_browser_notifications_while_hidden_for_dms_and_mentions(
+    browser: Browser, web_server: WebServer, world: World, pages: list[Watched]
+) -> None:
+    from playwright.sync_api import expect
+
+    bob = signed_in(browser, web_server, world.bob)
+    pages.append(bob)
+    page = bob.page
+    expect(page.locator("#notify-enable")).to_be_visible()  # asked only when pressed
+    bob.context.grant_permissions(["notifications"], origin=web_server.base_url)
+    bob.context.add_init_script(HIDDEN_AND_RECORDED)
+    page.goto("/friends")
+    expect(sidebar_link(page, world.dm)).to_be_visible()
+    expect(page.locator("#notify-enable")).to_be_hidden()  # the browser already allows them
+    page.wait_for_function("() => document.title.length > 0")
+    page.evaluate("window.__hidden = true")
+    post(web_server, world.alice, world.general, "plain talk, no mention")
+    post(web_server, world.alice, world.dm, "psst, bob")
+    post(web_server, world.alice, world.random, f"look <@{world.bob.id}>")
+    for room_id in (world.general, world.dm, world.random):  # all three arrived
+        expect(sidebar_link(page, room_id)).to_have_attribute("data-unread", "1")
+    random_name = sidebar_link(page, world.random).locator(".shell-name").inner_text()
+    notes = sorted(page.evaluate("window.__notes"), key=lambda note: str(note["body"]))
+    assert notes == [  # the DM and the mention; a room's plain message is not (`mentions`)
+        {"title": f"{world.alice.nickname} · {random_name}", "body": f"look @{world.bob.nickname}"},
+        {"title": world.alice.nickname, "body": "psst, bob"},
+    ]
+    page.evaluate("window.__hidden = false")  # a visible tab is not notified
+    post(web_server, world.alice, world.dm, "now you see me")
+    expect(sidebar_link(page, world.dm)).to_have_attribute("data-unread", "2")
+    assert len(page.evaluate("window.__notes")) == 2
+
+
 def test_shell_screenshots_at_360_and_1280(
     browser: Browser,
     web_server: WebServer,
