@@ -10,6 +10,7 @@ import { initPermissionButton, mentionsMe, notifyMessage } from "./notify.js";
 import { data, t } from "./page-data.js";
 import { Ringer } from "./ring.js";
 
+const MAX_LIVE_ROOMS = 300;
 const $ = (id) => document.getElementById(id);
 const me = data.me.id;
 const currentRoom = data.room?.id ?? null;
@@ -74,7 +75,9 @@ function refreshSoon() {
 
 function subscribeAll() {
   if (!loaded || !connected) return;
-  for (const room of rooms.values()) {
+  // the listing is most recently active first: a member of very many rooms gets live badges
+  // for the busiest (well within the socket's frame budget); the rest count at the next load
+  for (const room of [...rooms.values()].slice(0, MAX_LIVE_ROOMS)) {
     if (claimed.has(room.id) || subscribed.has(room.id)) continue;
     subscribed.add(room.id);
     socket.send({ type: "subscribe", room_id: room.id, after_seq: room.last_seq });
