@@ -51,6 +51,10 @@ async def announce_member(
     # rides on the removal's system message (its seq), so nothing of a later seq reaches
     # them — or on this frame when there is no system message
     emit(session, frame, room_id=room.id, evict=[member_id] if removal and body is None else [])
+    if event == "invite":
+        # the invitee is not in the room (no subscription): tell their sockets directly, so
+        # the invitation shows at once on whatever page they have open
+        emit(session, frame, audience=[member_id])
     if body is not None:
         await hooks.system_message(session, room.id, event, body, member_id=member_id, **details)
 

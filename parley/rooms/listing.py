@@ -88,13 +88,23 @@ async def members_of(
     session: AsyncSession, room_id: int, page: int
 ) -> tuple[list[RoomMemberOut], bool]:
     statement = (
-        select(directory.c.id, directory.c.nickname, RoomMember.role, RoomMember.joined_at)
+        select(
+            directory.c.id,
+            directory.c.nickname,
+            RoomMember.role,
+            RoomMember.joined_at,
+            RoomMember.last_read_seq,
+        )
         .join(RoomMember, RoomMember.member_id == directory.c.id)
         .where(RoomMember.room_id == room_id)
         .order_by(RoomMember.joined_at, RoomMember.member_id)
     )
     rows, more = await _paged(session, statement, page, MEMBERS_PAGE_SIZE)
-    return [RoomMemberOut(id=i, nickname=n, role=r, joined_at=j) for i, n, r, j in rows], more
+    members = [
+        RoomMemberOut(id=i, nickname=n, role=r, joined_at=j, last_read_seq=seq)
+        for i, n, r, j, seq in rows
+    ]
+    return members, more
 
 
 def _summary(member_id: int | None, nickname: str | None) -> dict[str, Any] | None:

@@ -123,6 +123,9 @@ class RoomMemberOut(BaseModel):
     #: connected to this process's gateway right now (set by the members listing; the web
     #: UI's participant list starts from it and then follows `presence` frames)
     online: bool = False
+    #: the member's read marker (the room's members see each other's `read` frames too):
+    #: the web UI's "seen by" starts from it
+    last_read_seq: int = 0
 
 
 class InviteRequest(StrictModel):

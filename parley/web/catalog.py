@@ -752,3 +752,8 @@ KO.update(
         "error.oidc_busy": "지금은 계정을 만들 수 없습니다. 다시 시도하세요.",
     }
 )
+
+from parley.web.catalog_shell import SHELL_EN, SHELL_KO  # noqa: E402 - merged after the rest
+
+EN.update(SHELL_EN)
+KO.update(SHELL_KO)

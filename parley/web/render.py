@@ -9,6 +9,7 @@ which escapes `<`, `>` and `&`, so a nickname cannot close the block.
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import datetime
 from functools import cache
 from pathlib import Path
@@ -48,6 +49,23 @@ def format_time(value: datetime) -> str:
     return value.strftime("%Y-%m-%d %H:%M UTC")
 
 
+_MENTION = re.compile(r"<@(\d{1,19}|room)>")
+
+
+def mention_text(body: str, me: Any = None) -> str:
+    """A body's mention tokens as people read them (`@room`, `@me`, `@…` for others), for
+    plain-text previews; the escaping is the template's."""
+
+    def name(match: re.Match[str]) -> str:
+        target = match.group(1)
+        if target == "room":
+            return "@room"
+        return f"@{me.nickname}" if me is not None and str(me.id) == target else "@…"
+
+    return _MENTION.sub(name, body)
+
+
+_env.filters["mention_text"] = mention_text
 _env.globals.update(static_url=static_url, csrf_field=CSRF_FIELD, languages=LANGUAGE_NAMES)
 _env.filters["when"] = format_time
 

@@ -21,6 +21,7 @@ from parley.rooms import service as rooms
 from parley.rooms.access import rooms_of_member
 from parley.rooms.guard import MODERATORS
 from parley.rooms.schemas import RoomCreate
+from parley.social.api import peers_of
 from parley.web.auth import PageMember
 from parley.web.errors import redirect
 from parley.web.forms import FormErrors, checkbox, read_form, validate
@@ -114,8 +115,22 @@ async def room_page(
         return render(request, "room_lobby.html", {"room": room, "invited": access.invited})
     role = access.membership.role
     can_invite = not room.is_private or room.members_can_invite or role in MODERATORS
+    title = room.name
+    if room.kind == "direct":  # named after the other member, never its `dm:1:2` name
+        peer = (await peers_of(session, principal.id, [room.id])).get(room.id)
+        title = (
+            peer.nickname
+            if peer
+            else Translator(request_language(request))("common.deleted_member")
+        )
     page_data = {
-        "room": {"id": room.id, "name": room.name, "is_private": room.is_private},
+        "room": {
+            "id": room.id,
+            "name": room.name,
+            "title": title,
+            "kind": room.kind,
+            "is_private": room.is_private,
+        },
         "role": role,
         "site_admin": principal.is_admin,
         "last_read_seq": access.membership.last_read_seq,
@@ -127,6 +142,7 @@ async def room_page(
     }
     context = {
         "room": room,
+        "title": title,
         "role": role,
         "can_invite": can_invite,
         "max_chars": runtime.settings.message_max_chars,

@@ -28,6 +28,7 @@ from parley.core.errors import ParleyError, problem_response
 from parley.flows import accounts as flows_accounts
 from parley.notices import service as notices
 from parley.rooms import listing
+from parley.social.api import peers_of
 from parley.web import (
     admin_views,
     mention_views,
@@ -79,14 +80,24 @@ async def home(request: Request, principal: MaybeMember, session: ReadSession) -
     latest, _ = await notices.list_notices(session, 1)
     rooms: list[Any] = []
     invites: list[Any] = []
+    dm_names: dict[int, str] = {}
     if principal is not None:
         rooms = await listing.my_rooms(session, principal.id)
         invites = await listing.invites_of(session, principal.member)
+        direct = [room.id for room in rooms if room.kind == "direct"]
+        peers = await peers_of(session, principal.id, direct) if direct else {}
+        dm_names = {room_id: peer.nickname for room_id, peer in peers.items()}
     flash = _t(request)("account.goodbye") if request.query_params.get("bye") else None
     return render(
         request,
         "home.html",
-        {"notices": latest[:HOME_NOTICES], "rooms": rooms, "invites": invites, "flash": flash},
+        {
+            "notices": latest[:HOME_NOTICES],
+            "rooms": rooms,
+            "dm_names": dm_names,
+            "invites": invites,
+            "flash": flash,
+        },
     )
 
 

@@ -95,3 +95,33 @@ async def test_membership_changes_arrive_with_their_system_message(server: Serve
     assert left.status_code in (200, 204)
     assert (await a.expect("member", room_id=room))["event"] == "leave"
     assert (await a.expect("message", room_id=room, kind="system"))["seq"] == system["seq"] + 1
+
+
+async def test_an_invitation_reaches_the_invitee_who_is_not_subscribed(server: Server) -> None:
+    """The app shell shows it at once on any page; and the members listing carries read
+    markers, which "seen by" starts from."""
+    alice, bob, carol = await server.member(), await server.member(), await server.member()
+    room = await server.room(alice, bob)
+    a, c = await server.connect(alice), await server.connect(carol)
+    await a.subscribe(room)
+    invited = await server.http.post(
+        f"/rooms/{room}/invites", json={"member_id": carol.id}, headers=alice.headers
+    )
+    assert invited.status_code == 201, invited.text
+    frame = await c.expect("member", room_id=room)
+    assert (frame["event"], frame["member"]["id"]) == ("invite", carol.id)
+    await a.expect("member", room_id=room, event="invite")  # the room hears it as before
+    # carol is not a member: nothing else of the room reaches her
+    await a.send_message(room, "members only")
+    await a.expect("message", room_id=room)
+    await asyncio.sleep(0.3)
+    assert not [f for f in c.unread if f.get("type") == "message"]
+
+    cmid = await a.send_message(room, "read me")
+    ack = await a.expect("ack", client_msg_id=cmid)
+    b = await server.connect(bob)
+    await b.send({"type": "read", "room_id": room, "seq": ack["seq"]})
+    await a.expect("read", room_id=room, member_id=bob.id)
+    listing = await server.http.get(f"/rooms/{room}/members", headers=alice.headers)
+    markers = {m["id"]: m["last_read_seq"] for m in listing.json()["items"]}
+    assert markers[bob.id] == ack["seq"]

@@ -41,6 +41,8 @@ async def test_hostile_names_are_escaped_in_every_page(client: httpx.AsyncClient
     assert _page_data(room_page)["room"] == {
         "id": room_id,
         "name": HOSTILE[:50],
+        "title": HOSTILE[:50],
+        "kind": "group",
         "is_private": False,
     }
 

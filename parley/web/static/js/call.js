@@ -1,5 +1,5 @@
 // One-to-one calls between two members of the room: WebRTC, signalled with `call` frames over
-// the room's socket (the server relays each frame to the callee alone). One call at a time.
+// the tab's socket (the server relays each frame to the callee's sockets alone). One call at a time.
 // States (shown in #call[data-state]): idle, calling, ringing, connecting, connected, ended.
 import { data, t } from "./page-data.js";
 
@@ -96,6 +96,14 @@ export class Calls {
     }
     this.connection(); // ready before the offer arrives
     this.signal("accept");
+  }
+
+  /** Answer a call the member accepted on another page (ring.js); the caller still waits. */
+  answer(memberId) {
+    if (this.busy()) return;
+    this.peer = memberId;
+    this.setState("ringing", t("call_incoming", { name: this.nameOf(memberId) }));
+    this.accept();
   }
 
   reject() {

@@ -16,6 +16,7 @@ export class Members {
     this.members = new Map(); // id -> {id, nickname, role, online}
     this.extraActions = null; // member -> [buttons] shown for everyone but oneself
     this.reloadTimer = null;
+    this.selfOnline = false; // set by the page once its socket is connected
   }
 
   nickname(id) {
@@ -29,6 +30,8 @@ export class Members {
       for (const member of result.items) found.set(member.id, member);
       if (!result.has_more) break;
     }
+    const mine = found.get(data.me.id);
+    if (mine && this.selfOnline) mine.online = true; // my socket is up, whatever presence says yet
     this.members = found;
     this.render();
   }

@@ -11,8 +11,9 @@ import { MentionBox } from "./mentions.js";
 import { data, errorText, t } from "./page-data.js";
 import { Members, initInvites } from "./members.js";
 import { Pins } from "./pins.js";
+import { claim, listen, socket, start as startSocket } from "./live.js";
 import { setNameLookup } from "./render.js";
-import { ChatSocket } from "./socket.js";
+import { SeenBy } from "./seen.js";
 import { Timeline } from "./timeline.js";
 import { MessageActions } from "./tools.js";
 
@@ -37,13 +38,19 @@ let readSent = data.last_read_seq;
 let readTimer = null;
 const chips = new ComposerChips(input);
 
-const socket = new ChatSocket({
+// the tab's one socket (live.js): this page subscribes to its room, the shell to the others
+claim(roomId);
+listen({
   onFrame: handleFrame,
   onState: showState,
   onDown: () => {
     subscribed = false;
   },
 });
+const seen = new SeenBy(timeline, members);
+members.onChange = () => seen.fromMembers();
+// `?answer={member}`: the member accepted this call on another page (ring.js): answer it here
+const answering = Number(new URLSearchParams(location.search).get("answer")) || null;
 const nameOf = (id) => members.nickname(id) || t("someone");
 const calls = new Calls(roomId, socket, nameOf, $("call"));
 setNameLookup((id) => members.nickname(id));
@@ -237,12 +244,18 @@ async function resetHistory() {
 const handlers = {
   ready() {
     socket.send({ type: "subscribe", room_id: roomId, after_seq: timeline.newest });
+    members.selfOnline = true; // my own socket is up: my dot is online now, not at the next presence
+    members.setOnline(data.me.id, true);
   },
   subscribed(frame) {
     if (frame.room_id !== roomId) return;
     subscribed = true;
     for (const clientMsgId of timeline.pending.keys()) transmit(clientMsgId);
     markRead();
+    if (answering && calls.state !== "connecting" && calls.state !== "connected") {
+      history.replaceState(null, "", location.pathname + location.hash); // a reload does not answer again
+      calls.answer(answering);
+    }
   },
   reset(frame) {
     if (frame.room_id === roomId) resetHistory();
@@ -253,20 +266,27 @@ const handlers = {
     if (timeline.add(frame) && follow) timeline.scrollToBottom();
     if (frame.sender) stoppedTyping(frame.sender.id);
     markRead();
+    seen.render();
   },
   ack(frame) {
-    if (frame.room_id === roomId) timeline.ack(frame);
+    if (frame.room_id !== roomId) return;
+    timeline.ack(frame);
+    seen.render();
+  },
+  read(frame) {
+    if (frame.room_id === roomId) seen.read(frame.member_id, frame.seq);
   },
   message_update(frame) {
     if (frame.room_id !== roomId) return;
     timeline.update(frame);
+    seen.render();
     if (frame.change === "pin" || frame.change === "unpin" || frame.change === "delete") pins.changed();
     if (frame.change === "delete" && frame.message?.id === chips.replyTo?.id) chips.setReply(null);
   },
   error(frame) {
     if (frame.ref && timeline.pending.has(frame.ref)) {
       timeline.markFailed(frame.ref, errorText(frame.code), transmit);
-    } else if (frame.code === "not_a_member" || frame.code === "room_not_found") {
+    } else if ((frame.code === "not_a_member" || frame.code === "room_not_found") && frame.ref === roomId) {
       loseRoom(t("removed"));
     }
   },
@@ -294,7 +314,7 @@ const handlers = {
       loseRoom(t("room_deleted"));
       return;
     }
-    $("room-name").textContent = frame.room.name;
+    if (data.room.kind !== "direct") $("room-name").textContent = frame.room.name; // a DM keeps the peer's name
     $("room-topic").textContent = frame.room.topic;
     $("room-topic").hidden = !frame.room.topic;
   },
@@ -367,7 +387,8 @@ async function start() {
   const divider = timeline.markUnread(data.last_read_seq);
   if (divider) divider.scrollIntoView({ block: "center" });
   else timeline.scrollToBottom();
-  socket.start();
+  seen.render();
+  startSocket();
   input.focus();
   const linked = location.hash.match(/^#msg-(\d{1,19})$/);
   if (linked) jumper.jump(Number(linked[1])); // a copied link: show that message
