@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -28,6 +29,17 @@ async def _drain(ws: WsClient, seconds: float) -> None:
     deadline = loop.time() + seconds
     with contextlib.suppress(TimeoutError, ConnectionClosed):
         while loop.time() < deadline:
+            await ws.recv(max(0.01, deadline - loop.time()))
+
+
+async def _drain_until(
+    ws: WsClient, found: Callable[[dict[str, object]], bool], seconds: float
+) -> None:
+    """Read until a frame `found` accepts has arrived, or `seconds` have passed."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    with contextlib.suppress(TimeoutError, ConnectionClosed):
+        while not any(found(f) for f in ws.frames) and loop.time() < deadline:
             await ws.recv(max(0.01, deadline - loop.time()))
 
 
@@ -60,6 +72,19 @@ async def removal_leaks(server: Server, action: str) -> list[int]:
             f"/rooms/{room}/bans", json={"member_id": target.id}, headers=owner.headers
         )
     assert answer.status_code in (200, 201, 204), answer.text
+
+    def told(frame: dict[str, object]) -> bool:
+        meta = frame.get("meta")
+        return (
+            frame.get("type") == "message"
+            and frame.get("kind") == "system"
+            and isinstance(meta, dict)
+            and meta.get("event") == action
+        )
+
+    # the removal reaches the member however loaded the machine is; then the senders go on
+    # a little longer, so seqs after it exist for the hub to leak if it were wrong
+    await _drain_until(watcher, told, 30.0)
     await asyncio.sleep(0.3)
     stop.set()
     await asyncio.gather(*tasks)
