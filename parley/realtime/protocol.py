@@ -378,7 +378,7 @@ class RoomInfo(Struct, frozen=True, gc=False):
     member_count: Annotated[int, Meta(ge=0)]
     members_can_invite: bool
     created_at: Timestamp
-    slow_mode_seconds: Annotated[int, Meta(ge=0)] = 0
+    slow_mode_seconds: Annotated[int, Meta(ge=0)]
 
 
 class ServerRoom(ServerFrame, tag="room", frozen=True, gc=False):
