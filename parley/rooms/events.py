@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from parley.accounts.api import nickname_of
 from parley.core.events import emit
 from parley.rooms.hooks import hooks
 from parley.rooms.models import Room
@@ -50,7 +51,13 @@ async def announce_member(
     # them — or on this frame when there is no system message
     emit(session, frame, room_id=room.id, evict=[member_id] if removal and body is None else [])
     if body is not None:
-        await hooks.system_message(session, room.id, event, body, member_id=member_id, **details)
+        # the names travel with the message, so pages can say it in their own language
+        names = {"nickname": nickname, "role": role}
+        if isinstance(details.get("by"), int):
+            names["by_nickname"] = await nickname_of(session, details["by"])
+        await hooks.system_message(
+            session, room.id, event, body, member_id=member_id, **names, **details
+        )
 
 
 def announce_room(session: AsyncSession, room: Room, event: RoomChange) -> None:

@@ -7,6 +7,8 @@ Keys are grouped by page; `js.*` strings are handed to the scripts. Placeholders
 
 from __future__ import annotations
 
+from parley.web import catalog_rooms as _rooms
+
 EN: dict[str, str] = {
     # layout
     "nav.skip": "Skip to content",
@@ -736,3 +738,7 @@ KO.update(
         "error.oidc_busy": "지금은 계정을 만들 수 없습니다. 다시 시도하세요.",
     }
 )
+
+# the room management panel, upload limit, edit history, system messages (catalog_rooms.py)
+EN.update(_rooms.EN)
+KO.update(_rooms.KO)

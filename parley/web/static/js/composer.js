@@ -2,8 +2,9 @@
 // the uploaded attachment (uploaded at once when chosen), the message being replied to; and
 // the short status line under the timeline ("Link copied").
 import { csrfToken, refreshSession } from "./api.js";
-import { errorText, t } from "./page-data.js";
+import { t } from "./page-data.js";
 import { readableTokens } from "./render.js";
+import { uploadErrorText } from "./upload-limit.js";
 
 const $ = (id) => document.getElementById(id);
 const EXCERPT = 80;
@@ -111,8 +112,7 @@ export class ComposerChips {
       this.setAttachment(await postFile(file));
       $("upload-status").textContent = "";
     } catch (error) {
-      const text = error.message ? errorText(error.message) : t("upload_failed");
-      $("upload-status").textContent = text === t("error") ? t("upload_failed") : text;
+      $("upload-status").textContent = uploadErrorText(error.message);
       $("attach-input").value = "";
     } finally {
       this.uploading = false;

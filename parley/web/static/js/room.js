@@ -11,6 +11,7 @@ import { MentionBox } from "./mentions.js";
 import { data, errorText, t } from "./page-data.js";
 import { Members, initInvites } from "./members.js";
 import { Pins } from "./pins.js";
+import { initRoomAdmin } from "./room-admin.js";
 import { setNameLookup } from "./render.js";
 import { ChatSocket } from "./socket.js";
 import { Timeline } from "./timeline.js";
@@ -354,6 +355,7 @@ addEventListener("pagehide", () => {
   if (document.visibilityState === "visible") sendRead(); // leaving: do not wait for the timer
 });
 initInvites(roomId, $("invite-form"));
+initRoomAdmin(roomId, members); // owners and room admins only (_room_admin.html)
 if (matchMedia("(max-width: 47.99rem)").matches) $("people").open = false;
 
 async function start() {
