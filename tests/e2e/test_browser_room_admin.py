@@ -238,9 +238,7 @@ def test_signup_shows_every_error_at_once(browser: Browser, web_server: WebServe
     watched.close()
 
 
-def test_upload_limit_stated_and_named_in_the_error(
-    owner_page: Watched, tmp_path: Path
-) -> None:
+def test_upload_limit_stated_and_named_in_the_error(owner_page: Watched, tmp_path: Path) -> None:
     from playwright.sync_api import expect
 
     page = owner_page.page
@@ -249,9 +247,7 @@ def test_upload_limit_stated_and_named_in_the_error(
     with big.open("wb") as out:
         out.truncate(30 * 1024 * 1024)  # 30 MB of zeros, sparse on disk
     page.get_by_label("Attach a file").set_input_files(str(big))
-    expect(page.locator("#upload-status")).to_have_text(
-        "The file is larger than the 10 MB limit."
-    )
+    expect(page.locator("#upload-status")).to_have_text("The file is larger than the 10 MB limit.")
     owner_page.assert_clean()
 
 
@@ -304,7 +300,9 @@ def test_screenshots_of_the_panel_and_people(
     with web_server.api_login(room.owner[0]) as api:
         banned = api_signup(web_server, "banned")
         api.post(f"/api/v1/rooms/{room.id}/bans", json={"member_id": banned[2], "reason": "spam"})
-        api.post(f"/api/v1/rooms/{room.id}/mutes", json={"member_id": room.member[2], "seconds": 600})
+        api.post(
+            f"/api/v1/rooms/{room.id}/mutes", json={"member_id": room.member[2], "seconds": 600}
+        )
     for width in (360, 1280):
         watched = open_page(browser, web_server, width=width, locale=locale)
         page = watched.page

@@ -3,6 +3,7 @@
 // the short status line under the timeline ("Link copied").
 import { csrfToken, refreshSession } from "./api.js";
 import { t } from "./page-data.js";
+import { plainMarkdown } from "./message-text.js";
 import { readableTokens } from "./render.js";
 import { uploadErrorText } from "./upload-limit.js";
 
@@ -22,7 +23,7 @@ export function showStatus(text, isError = false) {
 }
 
 function excerptOf(message) {
-  const body = readableTokens(message.body).replace(/\s+/g, " ").trim();
+  const body = plainMarkdown(readableTokens(message.body));
   return body.length > EXCERPT ? `${body.slice(0, EXCERPT)}…` : body;
 }
 

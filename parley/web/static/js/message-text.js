@@ -7,9 +7,9 @@ const RULES = [
   [/```[^\n]*\n?([\s\S]*?)(```|$)/g, "$1"], // fenced code: keep the code
   [/!\[([^\]]*)\]\([^)]*\)/g, "$1"], // images: their alt text
   [/\[([^\]]+)\]\((?:[^)\s]+)(?:\s+"[^"]*")?\)/g, "$1"], // links: their text
-  [/(^|\s)#{1,6}\s+/g, "$1"], // headings
-  [/(^|\s)>\s?/g, "$1"], // quotes
-  [/(^|\s)(?:[-*+]|\d{1,9}[.)])\s+/g, "$1"], // list items
+  [/^[ \t]*#{1,6}[ \t]+/gm, ""], // headings (at a line's start: an excerpt is one line)
+  [/^[ \t]*>[ \t]?/gm, ""], // quotes
+  [/^[ \t]*(?:[-*+]|\d{1,9}[.)])[ \t]+/gm, ""], // list items
   [/(\*\*|__)(?=\S)([\s\S]*?\S)\1/g, "$2"], // strong
   [/(^|[^\w*])([*_])(?=\S)([\s\S]*?\S)\2(?![\w*])/g, "$1$3"], // emphasis
   [/~~(?=\S)([\s\S]*?\S)~~/g, "$1"], // strikethrough
