@@ -290,6 +290,18 @@ def test_system_messages_quotes_and_edit_history(
     watched.close()
 
 
+#: the labels of the sidebar's visible buttons whose text takes more than one line
+WRAPPED_BUTTONS = """() => [...document.querySelectorAll('.sidebar button')]
+  .filter((b) => b.offsetParent !== null)
+  .filter((b) => {
+    const style = getComputedStyle(b);
+    const line = parseFloat(style.lineHeight) || parseFloat(style.fontSize) * 1.5;
+    const inner = b.clientHeight - parseFloat(style.paddingTop) - parseFloat(style.paddingBottom);
+    return inner > line * 1.5;
+  })
+  .map((b) => b.textContent)"""
+
+
 @pytest.mark.parametrize("locale", ["en-US", "ko-KR"])
 def test_screenshots_of_the_panel_and_people(
     browser: Browser, web_server: WebServer, room: Room, screenshots: Path, locale: str
@@ -299,10 +311,9 @@ def test_screenshots_of_the_panel_and_people(
     lang = locale[:2]
     with web_server.api_login(room.owner[0]) as api:
         banned = api_signup(web_server, "banned")
-        api.post(f"/api/v1/rooms/{room.id}/bans", json={"member_id": banned[2], "reason": "spam"})
-        api.post(
-            f"/api/v1/rooms/{room.id}/mutes", json={"member_id": room.member[2], "seconds": 600}
-        )
+        base = f"/api/v1/rooms/{room.id}"
+        api.post(f"{base}/bans", json={"member_id": banned[2], "reason": "spam"})
+        api.post(f"{base}/mutes", json={"member_id": room.member[2], "seconds": 600})
     for width in (360, 1280):
         watched = open_page(browser, web_server, width=width, locale=locale)
         page = watched.page
@@ -323,16 +334,7 @@ def test_screenshots_of_the_panel_and_people(
         page.set_viewport_size({"width": width, "height": 2400})
         admin.screenshot(path=str(screenshots / f"room-admin-{lang}-{width}.png"))
         # no button's label wraps: each is one line tall
-        tall = page.evaluate(
-            """() => [...document.querySelectorAll('.sidebar button')]
-                .filter((b) => b.offsetParent !== null)
-                .filter((b) => {
-                  const style = getComputedStyle(b);
-                  const line = parseFloat(style.lineHeight) || parseFloat(style.fontSize) * 1.5;
-                  return b.clientHeight - parseFloat(style.paddingTop) - parseFloat(style.paddingBottom) > line * 1.5;
-                })
-                .map((b) => b.textContent)"""
-        )
+        tall = page.evaluate(WRAPPED_BUTTONS)
         assert tall == [], f"buttons wrapped at {width}px: {tall}"
         watched.assert_clean()
         watched.close()
