@@ -252,7 +252,7 @@ def test_upload_limit_stated_and_named_in_the_error(owner_page: Watched, tmp_pat
 
 
 def test_system_messages_quotes_and_edit_history(
-    browser: Browser, web_server: WebServer, room: Room
+    browser: Browser, web_server: WebServer, room: Room, screenshots: Path
 ) -> None:
     from playwright.sync_api import expect
 
@@ -284,6 +284,7 @@ def test_system_messages_quotes_and_edit_history(
     expect(history.locator(".history-list li")).to_have_count(1)
     expect(history.locator(".history-list li strong")).to_have_text("bold")
     expect(edited).to_have_attribute("aria-expanded", "true")
+    page.screenshot(path=str(screenshots / "room-history-ko-1280.png"))
     edited.click()
     expect(history).to_have_count(0)
     watched.assert_clean()
