@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from parley.accounts.api import nickname_of
 from parley.core.database import timestamp
 from parley.core.events import emit
 from parley.rooms.hooks import hooks
@@ -56,7 +57,13 @@ async def announce_member(
         # the invitation shows at once on whatever page they have open
         emit(session, frame, audience=[member_id])
     if body is not None:
-        await hooks.system_message(session, room.id, event, body, member_id=member_id, **details)
+        # the names travel with the message, so pages can say it in their own language
+        names = {"nickname": nickname, "role": role}
+        if isinstance(details.get("by"), int):
+            names["by_nickname"] = await nickname_of(session, details["by"])
+        await hooks.system_message(
+            session, room.id, event, body, member_id=member_id, **names, **details
+        )
 
 
 def announce_room(

@@ -171,3 +171,16 @@ async def all_rooms(
 async def is_moderator(session: AsyncSession, room_id: int, member_id: int) -> bool:
     membership = await find_membership(session, room_id, member_id)
     return membership is not None and membership.role in MODERATORS
+
+
+async def hand_over(
+    session: AsyncSession, room_id: int, principal: Principal, member_id: int
+) -> Room:
+    """The owner makes another member of the room the owner and becomes a room admin."""
+    access = await room_access(session, room_id, principal, Need.OWNER, lock=True)
+    if member_id == principal.id:
+        return access.room
+    room = await transfer_ownership(session, access.room.id, member_id)
+    await hooks.audit(session, principal, "room.owner", room_id=room.id, target_id=member_id)
+    await session.commit()
+    return room

@@ -1,4 +1,5 @@
-"""HTTP routes of room mutes (`/api/v1/rooms/{id}/mutes`); slow mode is `PATCH /rooms/{id}`."""
+"""HTTP routes of room mutes (`/api/v1/rooms/{id}/mutes`) and of the owner handing the room
+over (`/api/v1/rooms/{id}/owner`); slow mode is `PATCH /rooms/{id}`."""
 
 from __future__ import annotations
 
@@ -24,6 +25,10 @@ class MuteRequest(StrictModel):
     member_id: Annotated[int, Strict(), Field(ge=1, le=MAX_BIGINT)]
     #: one second to thirty days
     seconds: Annotated[int, Strict(), Field(ge=1, le=30 * 86_400)]
+
+
+class OwnerChange(StrictModel):
+    member_id: Annotated[int, Strict(), Field(ge=1, le=MAX_BIGINT)]
 
 
 class MuteOut(BaseModel):
@@ -77,4 +82,13 @@ async def unmute_member(
 ) -> Response:
     await moderation.unmute(session, room_id, principal, member_id)
     _forget(runtime, room_id, member_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/rooms/{room_id}/owner", status_code=status.HTTP_204_NO_CONTENT)
+async def hand_over(
+    room_id: IdPath, body: OwnerChange, principal: CurrentMember, session: DbSession
+) -> Response:
+    """The owner makes another member the owner, and becomes a room admin (owner only)."""
+    await moderation.hand_over(session, room_id, principal, body.member_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

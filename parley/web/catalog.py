@@ -7,6 +7,8 @@ Keys are grouped by page; `js.*` strings are handed to the scripts. Placeholders
 
 from __future__ import annotations
 
+from parley.web import catalog_rooms as _rooms
+
 EN: dict[str, str] = {
     # layout
     "nav.skip": "Skip to content",
@@ -757,3 +759,7 @@ from parley.web.catalog_shell import SHELL_EN, SHELL_KO  # noqa: E402 - merged a
 
 EN.update(SHELL_EN)
 KO.update(SHELL_KO)
+
+# the room management panel, upload limit, edit history, system messages (catalog_rooms.py)
+EN.update(_rooms.EN)
+KO.update(_rooms.KO)

@@ -29,6 +29,14 @@ from parley.web.i18n import Translator, request_language
 from parley.web.render import render
 
 router = APIRouter(include_in_schema=False)
+MIB = 1024 * 1024
+
+
+def megabytes(size: int) -> str:
+    """A byte limit as people read it: 10 MiB is "10", 1.5 MiB "1.5"."""
+    return f"{size / MIB:.1f}".removesuffix(".0")
+
+
 #: the browse API's rule for `q`
 _search_term = TypeAdapter(Annotated[str, printable_line(0, 50)])
 
@@ -139,6 +147,8 @@ async def room_page(
         "edit_window_seconds": getattr(runtime.settings, "edit_window_seconds", 0),
         # STUN/TURN for calls (PARLEY_ICE_SERVERS); empty: host candidates only
         "ice_servers": [{"urls": url} for url in runtime.settings.ice_servers],
+        # PARLEY_UPLOAD_MAX_BYTES: said next to the attach button and in a too-large error
+        "upload_max_bytes": runtime.settings.upload_max_bytes,
     }
     context = {
         "room": room,
@@ -146,6 +156,9 @@ async def room_page(
         "role": role,
         "can_invite": can_invite,
         "max_chars": runtime.settings.message_max_chars,
+        "upload_mb": megabytes(runtime.settings.upload_max_bytes),
+        # the room management panel (_room_admin.html); the API authorises every action
+        "manages_room": role in MODERATORS and room.kind != "direct",
     }
     return render(request, "room.html", context, page_data=page_data)
 

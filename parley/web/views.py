@@ -124,17 +124,30 @@ async def signup_page(request: Request, principal: MaybeMember) -> Response:
     return _auth_form(request, "signup.html")
 
 
+def _valid_signup(values: dict[str, str], t: Translator) -> SignupRequest:
+    """The sign-up fields checked all at once: every bad field and a password mismatch are
+    reported together, not one per attempt."""
+    fields = {k: values.get(k, "") for k in ("login_id", "nickname", "password")}
+    if values.get("invite_code", "").strip():
+        fields["invite_code"] = values["invite_code"].strip()
+    errors: dict[str, str] = {}
+    if values.get("password", "") != values.get("password2", ""):
+        errors["password2"] = t("error.passwords_differ")
+    try:
+        body = validate(SignupRequest, fields, t)
+    except FormErrors as exc:
+        raise FormErrors({**exc.errors, **errors}) from None
+    if errors:
+        raise FormErrors(errors)
+    return body
+
+
 @router.post("/signup")
 async def signup(request: Request, session: DbSession, runtime: RuntimeDep) -> Response:
     values = await read_form(request)
     t = _t(request)
     try:
-        if values.get("password", "") != values.get("password2", ""):
-            raise FormErrors({"password2": t("error.passwords_differ")})
-        fields = {k: values.get(k, "") for k in ("login_id", "nickname", "password")}
-        if values.get("invite_code", "").strip():
-            fields["invite_code"] = values["invite_code"].strip()
-        body = validate(SignupRequest, fields, t)
+        body = _valid_signup(values, t)
         member = await accounts.signup(
             session,
             runtime,

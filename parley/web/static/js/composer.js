@@ -2,8 +2,10 @@
 // the uploaded attachment (uploaded at once when chosen), the message being replied to; and
 // the short status line under the timeline ("Link copied").
 import { csrfToken, refreshSession } from "./api.js";
-import { errorText, t } from "./page-data.js";
+import { t } from "./page-data.js";
+import { plainMarkdown } from "./message-text.js";
 import { readableTokens } from "./render.js";
+import { uploadErrorText } from "./upload-limit.js";
 
 const $ = (id) => document.getElementById(id);
 const EXCERPT = 80;
@@ -21,7 +23,7 @@ export function showStatus(text, isError = false) {
 }
 
 function excerptOf(message) {
-  const body = readableTokens(message.body).replace(/\s+/g, " ").trim();
+  const body = plainMarkdown(readableTokens(message.body));
   return body.length > EXCERPT ? `${body.slice(0, EXCERPT)}…` : body;
 }
 
@@ -111,8 +113,7 @@ export class ComposerChips {
       this.setAttachment(await postFile(file));
       $("upload-status").textContent = "";
     } catch (error) {
-      const text = error.message ? errorText(error.message) : t("upload_failed");
-      $("upload-status").textContent = text === t("error") ? t("upload_failed") : text;
+      $("upload-status").textContent = uploadErrorText(error.message);
       $("attach-input").value = "";
     } finally {
       this.uploading = false;

@@ -2,6 +2,7 @@
 // an element built here; the only markup shown is the server's sanitised `html`, rebuilt from
 // an allow-list by richtext.js (without it, the body is text). Links only for http(s) URLs.
 import { data, formatTime, t } from "./page-data.js";
+import { plainMarkdown, systemText } from "./message-text.js";
 import { markMentions, renderHtml } from "./richtext.js";
 
 const URL_PATTERN = /\bhttps?:\/\/[^\s<>"'`]+/gi;
@@ -202,7 +203,7 @@ function replyQuote(reply) {
   quote.dataset.action = "jump";
   if (reply.seq !== undefined && reply.seq !== null) quote.dataset.target = String(reply.seq);
   const name = senderName(reply.sender);
-  quote.append(span("msg-reply-name", name), span("msg-reply-text", readableTokens(reply.excerpt)));
+  quote.append(span("msg-reply-name", name), span("msg-reply-text", plainMarkdown(readableTokens(reply.excerpt))));
   quote.setAttribute("aria-label", t("reply_jump", { name }));
   return quote;
 }
@@ -272,8 +273,10 @@ export function messageElement(message) {
     }
     head.append(time);
     if (message.edited_at && !message.deleted) {
-      const edited = span("msg-edited", t("edited"));
-      edited.title = formatTime(message.edited_at);
+      // a button: it opens the earlier versions (history.js)
+      const edited = toolButton("history", t("edited"), { "aria-expanded": "false", title: formatTime(message.edited_at) });
+      edited.className = "msg-edited";
+      edited.setAttribute("aria-label", t("edited_history", { time: formatTime(message.edited_at) }));
       head.append(edited);
     }
     if (message.pinned && !message.deleted) head.append(span("msg-pinned", t("pinned")));
@@ -294,6 +297,8 @@ export function messageElement(message) {
       const id = url ? youtubeId(url) : null;
       if (id && !videos.includes(id)) videos.push(id);
     }
+  } else if (message.kind === "system") {
+    body.textContent = systemText(message) ?? String(message.body ?? "");
   } else {
     videos = renderText(body, String(message.body ?? ""));
   }

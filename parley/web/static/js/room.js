@@ -12,6 +12,7 @@ import { data, errorText, t } from "./page-data.js";
 import { Members, initInvites } from "./members.js";
 import { Pins } from "./pins.js";
 import { claim, listen, socket, start as startSocket } from "./live.js";
+import { initRoomAdmin } from "./room-admin.js";
 import { setNameLookup } from "./render.js";
 import { SeenBy } from "./seen.js";
 import { Timeline } from "./timeline.js";
@@ -374,6 +375,7 @@ addEventListener("pagehide", () => {
   if (document.visibilityState === "visible") sendRead(); // leaving: do not wait for the timer
 });
 initInvites(roomId, $("invite-form"));
+initRoomAdmin(roomId, members); // owners and room admins only (_room_admin.html)
 if (matchMedia("(max-width: 47.99rem)").matches) $("people").open = false;
 
 async function start() {

@@ -3,7 +3,9 @@
 // reply quote. One listener on the list handles every message (event delegation). Changes go
 // through the JSON API; what they change comes back as `message_update` frames for everyone.
 import { api, ApiError } from "./api.js";
+import { toggleHistory } from "./history.js";
 import { errorText, t } from "./page-data.js";
+import { renderText } from "./render.js";
 
 const CONFIRM_MS = 4000;
 
@@ -76,6 +78,7 @@ export class MessageActions {
     else if (action === "pin" || action === "unpin") {
       this.call(action === "pin" ? "PUT" : "DELETE", `/api/v1/rooms/${this.roomId}/pins/${message.id}`);
     } else if (action === "copy-link") this.copyLink(message);
+    else if (action === "history") toggleHistory(this.roomId, li, message, button, renderText);
   }
 
   keydown(event) {
