@@ -128,6 +128,10 @@ async def test_polls_are_messages_voted_on_with_numbered_reactions(server: Serve
     )
     assert voted.status_code == 200
     assert voted.json()["reactions"] == [{"emoji": "2️⃣", "count": 1, "member_ids": [bob.id]}]
+    edited = await server.http.patch(
+        f"/rooms/{room}/messages/{poll['id']}", json={"body": "other"}, headers=ada.headers
+    )
+    assert edited.status_code == 403 and edited.json()["code"] == "poll_not_editable"
     many = " ".join(f'"o{i}"' for i in range(11))
     for bad in (
         '/poll "Q" "only one"',
