@@ -182,7 +182,9 @@ export class CommandBox {
         return li;
       }),
     );
+    if (this.list.hidden) this.otherControls = this.input.getAttribute("aria-controls"); // the mention list's
     this.list.hidden = false;
+    this.input.setAttribute("aria-controls", this.list.id);
     this.input.setAttribute("aria-expanded", "true");
     this.input.setAttribute("aria-activedescendant", `command-option-${this.active}`);
   }
@@ -192,6 +194,7 @@ export class CommandBox {
     this.list.hidden = true;
     this.list.replaceChildren();
     this.options = [];
+    if (this.otherControls) this.input.setAttribute("aria-controls", this.otherControls);
     this.input.setAttribute("aria-expanded", "false");
     this.input.removeAttribute("aria-activedescendant");
   }
