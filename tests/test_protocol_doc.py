@@ -70,6 +70,8 @@ SERVER_FRAMES: dict[str, tuple[set[str], set[str]]] = {
     "member": ({"room_id", "event", "member"}, set()),
     "room": ({"event", "room"}, set()),
     "read": ({"room_id", "member_id", "seq"}, set()),
+    # issue 14: a moderator muted (or unmuted) the member
+    "mute": ({"room_id", "member_id", "until"}, set()),
     "call": ({"room_id", "from", "action"}, {"data"}),
     "reset": ({"room_id", "last_seq"}, set()),
     "pong": ({"id"}, set()),

@@ -72,10 +72,11 @@ async def codes_left(session: AsyncSession, member_id: int) -> int:
 
 
 async def issue_admin_code(
-    session: AsyncSession, runtime: Runtime, member_id: int
+    session: AsyncSession, runtime: Runtime, member_id: int, ttl_seconds: int | None = None
 ) -> tuple[str, datetime]:
-    """One code for a member who lost theirs, valid PARLEY_ADMIN_RECOVERY_CODE_TTL_SECONDS;
-    an earlier admin code of the member stops working. The caller audits and commits."""
+    """One code for a member who lost theirs, valid PARLEY_ADMIN_RECOVERY_CODE_TTL_SECONDS
+    (or `ttl_seconds`); an earlier admin code of the member stops working. The caller audits
+    and commits."""
     if await session.get(Member, member_id) is None:
         raise not_found("member", "member_not_found")
     await session.execute(
@@ -84,7 +85,8 @@ async def issue_admin_code(
         )
     )
     code = new_recovery_code()
-    expires = utcnow() + timedelta(seconds=runtime.settings.admin_recovery_code_ttl_seconds)
+    ttl = runtime.settings.admin_recovery_code_ttl_seconds if ttl_seconds is None else ttl_seconds
+    expires = utcnow() + timedelta(seconds=ttl)
     session.add(
         RecoveryCode(member_id=member_id, code_hash=_digest(code), kind="admin", expires_at=expires)
     )

@@ -10,6 +10,7 @@ from parley.chat.history import message_visible_to, read_messages, read_timeline
 from parley.chat.hooks import UploadInfo, hooks
 from parley.chat.lookup import MessageRef, find_message
 from parley.chat.models import Message
+from parley.chat.reads import my_mentions
 from parley.chat.retention import purge_batch
 from parley.chat.service import add_system_message, mark_read
 from parley.chat.summaries import latest_visible, mention_counts, unread_counts
@@ -34,6 +35,7 @@ __all__ = [
     "message_payload",
     "message_visible_to",
     "messages_sent_by",
+    "my_mentions",
     "parse_attachment_ids",
     "purge_batch",
     "read_messages",

@@ -9,6 +9,7 @@ import orjson
 
 from parley.chat.models import Message
 from parley.chat.render import render
+from parley.core.database import timestamp
 
 DELETED_MEMBER: dict[str, Any] = {"id": None, "nickname": "(deleted member)"}
 
@@ -45,10 +46,6 @@ def message_payload(
         mentions_room=bool(message.mentions_room),
         pinned=message.pinned_at is not None,
     )
-
-
-def timestamp(value: datetime) -> str:
-    return value.isoformat().replace("+00:00", "Z")
 
 
 def sender_of(kind: str, sender_id: int | None, nickname: str | None) -> dict[str, Any] | None:

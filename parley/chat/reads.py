@@ -8,9 +8,9 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from parley.chat.frames import timestamp
 from parley.chat.history import payloads_of, read_messages, visible_to, with_sender
 from parley.chat.models import Message, MessageEdit, MessageMention
+from parley.core.database import timestamp
 from parley.rooms.api import room_ids_of
 
 

@@ -62,6 +62,11 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def timestamp(value: datetime) -> str:
+    """A UTC time as frames carry it (ISO 8601 with `Z`, as the API's JSON has it)."""
+    return value.isoformat().replace("+00:00", "Z")
+
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",

@@ -44,6 +44,8 @@ class Event:
     the room ends once this frame is delivered (leave, kick, ban); `evict_all` ends every one
     (delete). `end_sessions` closes the connections of those login sessions (logout, password
     change, withdrawal) with 4001; `end_member` closes every connection of the audience.
+    `rules_changed` says the room's send restrictions (slow mode, a mute of the audience)
+    changed, so every process that receives it drops what it cached of them.
     """
 
     room_id: int | None
@@ -56,6 +58,7 @@ class Event:
     exclude_member: int | None = None
     end_sessions: frozenset[str] = frozenset()
     end_member: bool = False
+    rules_changed: bool = False
     _frame: bytes | None = field(default=None, repr=False)
 
     @property
@@ -85,6 +88,8 @@ class Event:
             raw["es"] = sorted(self.end_sessions)
         if self.end_member:
             raw["em"] = True
+        if self.rules_changed:
+            raw["rc"] = True
         return orjson.dumps(raw)
 
     @classmethod
@@ -102,6 +107,7 @@ class Event:
             exclude_member=raw.get("x"),
             end_sessions=frozenset(raw.get("es") or ()),
             end_member=bool(raw.get("em")),
+            rules_changed=bool(raw.get("rc")),
         )
 
 
@@ -117,6 +123,7 @@ class Rules(TypedDict, total=False):
     exclude_member: int | None
     end_sessions: Iterable[str]
     end_member: bool
+    rules_changed: bool
 
 
 def make_event(frame: Mapping[str, Any], **rules: Unpack[Rules]) -> Event:
@@ -133,6 +140,7 @@ def make_event(frame: Mapping[str, Any], **rules: Unpack[Rules]) -> Event:
         exclude_member=rules.get("exclude_member"),
         end_sessions=frozenset(rules.get("end_sessions", ())),
         end_member=rules.get("end_member", False),
+        rules_changed=rules.get("rules_changed", False),
     )
 
 

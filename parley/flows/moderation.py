@@ -10,6 +10,9 @@ from parley.accounts import api as accounts
 from parley.accounts.api import Principal
 from parley.admin import api as admin
 
+#: actions whose target is the room itself (the rest act on a member)
+ROOM_ACTIONS = frozenset({"room.delete", "room.retention"})
+
 
 async def audit_room_action(
     session: AsyncSession,
@@ -26,7 +29,7 @@ async def audit_room_action(
         actor_id=actor.id,
         actor_login_id=actor.member.login_id,
         action=action,
-        target_type="room" if action == "room.delete" else "member",
+        target_type="room" if action in ROOM_ACTIONS else "member",
         target_id=target_id,
         room_id=room_id,
         reason=reason,

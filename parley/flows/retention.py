@@ -4,7 +4,8 @@ Each batch is one short transaction (`PARLEY_RETENTION_BATCH` messages, their de
 rows by cascade, and the room's `purged_seq` raised), so sends wait at most for one batch;
 the job yields between batches. A resume from before `purged_seq` is answered `reset`
 (the gateway checks it). Uploads no longer attached to anything are collected afterwards.
-Each purge of a room is logged (`parley.retention`); the audit log takes it once it exists.
+Each purge of a room is logged (`parley.retention`) and audited (`retention.purge`, actor
+`system`), in the transaction of its last batch.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from parley.admin import api as admin
 from parley.chat import api as chat
 from parley.core.database import utcnow
 from parley.core.runtime import Runtime
@@ -36,7 +38,7 @@ class PurgeReport:
 
 
 async def purge_room(
-    runtime: Runtime, room_id: int, cutoff: datetime, batch: int
+    runtime: Runtime, room_id: int, cutoff: datetime, batch: int, days: int
 ) -> tuple[int, int]:
     deleted, through = 0, 0
     while True:
@@ -44,8 +46,25 @@ async def purge_room(
             count, seq = await chat.purge_batch(session, room_id, cutoff, batch)
             if count:
                 await rooms.mark_purged(session, room_id, seq)
-        deleted, through = deleted + count, max(through, seq)
-        if count < batch:
+            deleted, through = deleted + count, max(through, seq)
+            last = count < batch
+            if last and deleted:
+                await admin.record(
+                    session,
+                    actor_id=None,
+                    actor_login_id="system",
+                    action="retention.purge",
+                    target_type="room",
+                    target_id=room_id,
+                    room_id=room_id,
+                    address="",
+                    retention_days=runtime.settings.audit_retention_days,
+                    messages=deleted,
+                    through_seq=through,
+                    days=days,
+                    cutoff=cutoff,
+                )
+        if last:
             return deleted, through
         await asyncio.sleep(0)  # let sends in between batches
 
@@ -58,7 +77,7 @@ async def purge_once(runtime: Runtime, now: datetime | None = None) -> PurgeRepo
     report = PurgeReport()
     for room_id, days in plan:
         deleted, through = await purge_room(
-            runtime, room_id, now - timedelta(days=days), settings.retention_batch
+            runtime, room_id, now - timedelta(days=days), settings.retention_batch, days
         )
         if deleted:
             report.rooms[room_id] = (deleted, through)

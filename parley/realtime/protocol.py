@@ -387,11 +387,20 @@ class RoomInfo(Struct, frozen=True, gc=False):
     member_count: Annotated[int, Meta(ge=0)]
     members_can_invite: bool
     created_at: Timestamp
+    slow_mode_seconds: Annotated[int, Meta(ge=0)] = 0
 
 
 class ServerRoom(ServerFrame, tag="room", frozen=True, gc=False):
     event: Literal["update", "delete"]
     room: RoomInfo
+
+
+class ServerMute(ServerFrame, tag="mute", frozen=True, gc=False):
+    """To the muted member: their sends to the room are refused until `until` (null: lifted)."""
+
+    room_id: Id
+    member_id: Id
+    until: Timestamp | None
 
 
 class ServerRead(ServerFrame, tag="read", frozen=True, gc=False):
@@ -466,6 +475,7 @@ SERVER_FRAMES: tuple[type[ServerFrame], ...] = (
     ServerMember,
     ServerRoom,
     ServerRead,
+    ServerMute,
     ServerCall,
     ServerReset,
     ServerPong,

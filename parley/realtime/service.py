@@ -67,7 +67,7 @@ class Realtime:
     async def start(self) -> None:
         if isinstance(self.bus, RemoteBus):  # tell us when it lost events
             self.bus.resync = self._catch_up_wanted.set
-        await self.bus.start(self.hub.dispatch)
+        await self.bus.start(self._on_event)
         self.writer.start()
         self.integrations.start()
 
@@ -151,6 +151,14 @@ class Realtime:
 
     def forget_room_rules(self, room_id: int, member_id: int | None = None) -> None:
         self.send_rules.forget(room_id, member_id)
+
+    def _on_event(self, event: RoomEvent) -> None:
+        """The bus sink: a change of a room's send rules reaches this process's cache first
+        (it arrives wherever the room is open, which is where its WebSocket sends come in)."""
+        if event.rules_changed and event.room_id is not None:
+            for member_id in event.audience if event.audience is not None else (None,):
+                self.send_rules.forget(event.room_id, member_id)
+        self.hub.dispatch(event)
 
     async def check_room_rules(self, member_id: int, room_id: int) -> None:
         """`muted` or `slow_mode` (SendRejected) before the writer sees a send."""

@@ -5,10 +5,12 @@ Both are written in the caller's transaction, so they exist exactly when the cha
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from parley.core.database import timestamp
 from parley.core.events import emit
 from parley.rooms.hooks import hooks
 from parley.rooms.models import Room
@@ -53,7 +55,29 @@ async def announce_member(
         await hooks.system_message(session, room.id, event, body, member_id=member_id, **details)
 
 
-def announce_room(session: AsyncSession, room: Room, event: RoomChange) -> None:
+def announce_room(
+    session: AsyncSession, room: Room, event: RoomChange, *, rules_changed: bool = False
+) -> None:
     """Queue a `room` frame carrying the room as it is now (or was, for a delete)."""
     frame = {"type": "room", "event": event, "room": room_payload(room)}
-    emit(session, frame, room_id=room.id, evict_all=event == "delete")
+    emit(
+        session,
+        frame,
+        room_id=room.id,
+        evict_all=event == "delete",
+        rules_changed=rules_changed,
+    )
+
+
+def announce_mute(
+    session: AsyncSession, room_id: int, member_id: int, until: datetime | None
+) -> None:
+    """Queue a `mute` frame for the muted member's connections to the room (`until` null:
+    unmuted); every process holding the room drops its cached restrictions of them."""
+    frame = {
+        "type": "mute",
+        "room_id": room_id,
+        "member_id": member_id,
+        "until": timestamp(until) if until is not None else None,
+    }
+    emit(session, frame, room_id=room_id, audience=[member_id], rules_changed=True)

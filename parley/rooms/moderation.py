@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from parley.accounts.api import nickname_of
 from parley.core.database import utcnow
 from parley.core.errors import not_found
-from parley.rooms.events import announce_member
+from parley.rooms.events import announce_member, announce_mute
 from parley.rooms.guard import (
     MODERATORS,
     Need,
@@ -83,6 +83,7 @@ async def mute(
         row = RoomMute(room_id=access.room.id, member_id=target_id, until=until)
         session.add(row)
     row.until, row.muted_by, row.created_at = until, principal.id, utcnow()
+    announce_mute(session, access.room.id, target_id, until)
     await hooks.audit(
         session,
         principal,
@@ -102,6 +103,7 @@ async def unmute(session: AsyncSession, room_id: int, principal: Principal, targ
     )
     if not result.rowcount:  # type: ignore[attr-defined]
         raise not_found("mute", "mute_not_found")
+    announce_mute(session, access.room.id, target_id, None)
     await hooks.audit(
         session, principal, "room.unmute", room_id=access.room.id, target_id=target_id
     )

@@ -5,6 +5,9 @@ from __future__ import annotations
 from sqlalchemy import case, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from parley.accounts.api import Principal
+from parley.rooms.guard import Need, RoomAccess, forbidden_role, not_a_member, room_access
+from parley.rooms.hooks import hooks
 from parley.rooms.models import Room
 
 
@@ -40,3 +43,29 @@ async def set_retention(session: AsyncSession, room_id: int, days: int | None) -
         update(Room).where(Room.id == room_id).values(retention_days=days)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def update_retention(
+    session: AsyncSession, room_id: int, principal: Principal, days: int | None
+) -> RoomAccess:
+    """The owner or a site admin sets how long the room keeps messages; audited, since a
+    shorter retention deletes history at the next purge."""
+    access = await room_access(session, room_id, principal, Need.VIEW, lock=True)
+    if not principal.is_admin and access.role != "owner":
+        if access.membership is None:
+            raise not_a_member()
+        raise forbidden_role("only the owner or a site admin may set the room's retention")
+    before = access.room.retention_days
+    if before != days:
+        access.room.retention_days = days
+        await hooks.audit(
+            session,
+            principal,
+            "room.retention",
+            room_id=access.room.id,
+            target_id=access.room.id,
+            days=days,
+            before=before,
+        )
+    await session.commit()
+    return access

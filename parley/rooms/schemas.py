@@ -65,15 +65,27 @@ class RoomOut(BaseModel):
     member_count: int
     members_can_invite: bool
     created_at: datetime
+    #: plain members may send once per this many seconds (0: off)
+    slow_mode_seconds: int = 0
 
 
 class RoomDetail(RoomOut):
-    #: plain members may send once per this many seconds (0: off); not in `room` frames
-    slow_mode_seconds: int = 0
     #: the caller's role in the room, or null when not a member
     role: Role | None
     #: whether the caller holds a pending invite
     invited: bool
+    #: the room's own retention in days (0: forever), or null for the instance's
+    retention_days: int | None = None
+
+
+#: a room's retention in days: 0 keeps forever, at most a hundred years
+RetentionDays = Annotated[int, Field(ge=0, le=36_500)]
+
+
+class RetentionUpdate(StrictModel):
+    """`days` null: the instance's `PARLEY_RETENTION_DAYS` applies."""
+
+    days: RetentionDays | None
 
 
 class SenderOut(BaseModel):

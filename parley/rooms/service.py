@@ -116,7 +116,7 @@ async def update_room(
             setattr(room, key, value)
         room.updated_at = utcnow()
         await _flush_name(session)
-        announce_room(session, room, "update")
+        announce_room(session, room, "update", rules_changed="slow_mode_seconds" in changed)
         await session.commit()
     return access
 

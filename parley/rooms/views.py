@@ -14,7 +14,7 @@ from parley.core.deps import DbSession, IdPath, PageQuery, ReadSession, RuntimeD
 from parley.core.http import ParleyRoute
 from parley.core.schemas import Page
 from parley.core.text import printable_line
-from parley.rooms import listing, membership, service
+from parley.rooms import listing, membership, retention, service
 from parley.rooms.guard import RoomAccess
 from parley.rooms.listing import BROWSE_PAGE_SIZE, MEMBERS_PAGE_SIZE
 from parley.rooms.models import Room
@@ -24,6 +24,7 @@ from parley.rooms.schemas import (
     InviteOut,
     InviteRequest,
     MyRoomOut,
+    RetentionUpdate,
     RoleChange,
     RoomCreate,
     RoomDetail,
@@ -43,7 +44,7 @@ def _no_content() -> Response:
 
 def _detail(room: Room, role: str | None, invited: bool = False) -> RoomDetail:
     fields = RoomOut.model_validate(room).model_dump()
-    extra = {"role": role, "invited": invited, "slow_mode_seconds": room.slow_mode_seconds}
+    extra = {"role": role, "invited": invited, "retention_days": room.retention_days}
     return RoomDetail.model_validate({**fields, **extra})
 
 
@@ -103,6 +104,15 @@ async def update_room(
     if runtime.messaging is not None:  # a new slow mode applies to the next send here
         runtime.messaging.forget_room_rules(room_id)
     return _access_detail(access)
+
+
+@router.put("/rooms/{room_id}/retention")
+async def set_room_retention(
+    room_id: IdPath, body: RetentionUpdate, principal: CurrentMember, session: DbSession
+) -> RoomDetail:
+    """How long the room keeps messages (the owner or a site admin; audited): `days` 0
+    keeps forever, null follows the instance's `PARLEY_RETENTION_DAYS`."""
+    return _access_detail(await retention.update_retention(session, room_id, principal, body.days))
 
 
 @router.delete("/rooms/{room_id}", status_code=NO_CONTENT)

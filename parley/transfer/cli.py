@@ -122,9 +122,13 @@ def _import_slack(args: argparse.Namespace, settings: Any) -> int:
         + (f"; {report.skipped} empty message(s) skipped" if report.skipped else "")
     )
     if report.members:
-        print("one-time passwords (hand each to its member; change it with POST /me/password):")
-        for login_id, password in report.members:
-            print(f"  {login_id}\t{password}")
+        print(
+            "recovery codes (hand each to its member, who sets a password with it on the "
+            "sign-in page's account recovery or POST /api/v1/auth/recover; "
+            "`parley admin recover --login-id ID` issues a new one):"
+        )
+        for login_id, code, until in report.members:
+            print(f"  {login_id}\t{code}\tvalid until {until:%Y-%m-%d %H:%M} UTC")
     return 0
 
 

@@ -7,8 +7,10 @@ become replies, `<@U…>` mentions Parley mentions, `<!channel>`/`<!everyone>`/`
 room mentions, reactions reactions (Slack's custom emoji are skipped), joins system
 messages; files are noted by name (a standard export holds links, not bytes).
 
-Imported members get a random one-time password, printed once for the admin to hand out
-(Parley has no recovery codes yet); they change it with `POST /me/password`.
+Imported members get no usable password: each gets a one-time recovery code, printed once for
+the admin to hand out (valid `IMPORT_CODE_DAYS`); the member sets a password with it at
+`POST /auth/recover` (or the sign-in page's "Forgot password"). An expired code is replaced
+with `parley admin recover --login-id ID`.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import orjson
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from parley.accounts.api import issue_admin_code
 from parley.accounts.models import Member
 from parley.accounts.service import nickname_key
 from parley.chat.emoji_keys import emoji_key, normalise_emoji
@@ -39,11 +42,14 @@ from parley.transfer.slack_format import Conversation, SlackExport, convert_text
 
 SOURCE = "slack"
 JOINS = {"channel_join", "group_join"}
+#: how long an imported member's recovery code stays valid (the longest an admin code may)
+IMPORT_CODE_DAYS = 30
 
 
 @dataclass
 class SlackReport:
-    members: list[tuple[str, str]] = field(default_factory=list)  # (login_id, password)
+    #: (login_id, recovery code, until when) of each new member
+    members: list[tuple[str, str, datetime]] = field(default_factory=list)
     rooms: int = 0
     messages: int = 0
     reactions: int = 0
@@ -103,7 +109,8 @@ class _Importer:
                 continue
             known = self.refs.get(("member", user["id"]))
             if known is None:
-                login_id, password = _login_id(user, taken), secrets.token_urlsafe(12)
+                # a random password nobody is told: the recovery code is the way in
+                login_id, password = _login_id(user, taken), secrets.token_urlsafe(24)
                 nickname = _nickname(user)
                 result: Any = await self.session.execute(
                     insert(Member).values(
@@ -115,7 +122,10 @@ class _Importer:
                 )
                 known = int(result.inserted_primary_key[0])
                 await self._ref("member", user["id"], known)
-                self.report.members.append((login_id, password))
+                code, until = await issue_admin_code(
+                    self.session, self.runtime, known, IMPORT_CODE_DAYS * 86_400
+                )
+                self.report.members.append((login_id, code, until))
             self.members[user["id"]] = known
         if self.members:
             rows = await self.session.execute(

@@ -30,6 +30,7 @@ from parley.notices import service as notices
 from parley.rooms import listing
 from parley.web import (
     admin_views,
+    mention_views,
     notice_views,
     oidc_views,
     room_views,
@@ -56,6 +57,7 @@ router.include_router(room_views.router)
 router.include_router(notice_views.router)
 router.include_router(social_views.router)
 router.include_router(search_views.router)
+router.include_router(mention_views.router)
 router.include_router(admin_views.router)
 router.include_router(oidc_views.router)
 HOME_NOTICES = 5

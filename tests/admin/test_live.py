@@ -8,6 +8,7 @@ import asyncio
 from tests.admin.conftest import admin_headers
 from tests.realtime.test_event_path import closed_with
 from tests.support.api import PASSWORD
+from tests.support.protocol import validate_server_frame
 from tests.support.ws import Server
 
 
@@ -63,11 +64,15 @@ async def test_mute_and_slow_mode_refuse_websocket_sends(live: Server) -> None:
         f"/rooms/{room}/mutes", json={"member_id": member.id, "seconds": 60}, headers=owner.headers
     )
     assert muted.status_code == 201, muted.text
+    told = await ws.expect("mute", room_id=room)
+    validate_server_frame(told)
+    assert told["member_id"] == member.id and told["until"].endswith("Z")
     await ws.send({"type": "send", "room_id": room, "client_msg_id": "m1", "body": "hi"})
     refused = await ws.expect("error", ref="m1")
     assert refused["code"] == "muted"
     unmuted = await live.http.delete(f"/rooms/{room}/mutes/{member.id}", headers=owner.headers)
     assert unmuted.status_code == 204
+    assert (await ws.expect("mute", room_id=room))["until"] is None
     await ws.send({"type": "send", "room_id": room, "client_msg_id": "m2", "body": "hi"})
     await ws.expect("ack", client_msg_id="m2")
     slowed = await live.http.patch(

@@ -390,6 +390,9 @@ def test_screenshots_at_360_and_1280(
         composer.press_sequentially("@" + pair.bob_nick[:3])
         expect(page.get_by_role("option", name=f"@{pair.bob_nick}")).to_be_visible()
         page.screenshot(path=str(SHOTS / f"mention-{lang}-{width}.png"))
+        page.goto("/mentions")
+        expect(page.locator(".mentions-found-item", has_text="please")).to_have_count(1)
+        page.screenshot(path=str(SHOTS / f"mentions-page-{lang}-{width}.png"), full_page=True)
         viewer.assert_clean()
         viewer.close()
 

@@ -53,7 +53,7 @@ class ServerProcess:
 
 
 def wait_until_healthy(
-    base_url: str, process: subprocess.Popen[bytes], log: Path, timeout: float = 30
+    base_url: str, process: subprocess.Popen[bytes], log: Path, timeout: float = 90
 ) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import func, insert, select, update
 
+from parley.admin.models import AuditEntry
 from parley.chat.models import Message, MessageReaction
 from parley.core.database import create_engine, utcnow
 from parley.files.models import MessageAttachment, Upload
@@ -97,6 +98,13 @@ def test_old_messages_are_purged_and_a_resume_across_them_is_reset(tmp_path: Pat
             assert await _scalar(url, gone) == 0, table
         assert await _scalar(url, select(func.count()).select_from(Upload)) == 0
         assert files_of(files_dir) == {}
+        audited = await _scalar(
+            url,
+            select(AuditEntry.details).where(
+                AuditEntry.action == "retention.purge", AuditEntry.room_id == room
+            ),
+        )
+        assert isinstance(audited, str) and '"messages":6' in audited, audited
 
         late = await server.connect(bob)
         await late.send({"type": "subscribe", "room_id": room, "after_seq": seqs[5] - 1})

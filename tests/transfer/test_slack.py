@@ -6,6 +6,7 @@ threads, reactions and joins; a second import adds nothing."""
 from __future__ import annotations
 
 import asyncio
+import re
 import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
@@ -131,8 +132,13 @@ def test_a_slack_export_becomes_members_rooms_and_history(tmp_path: Path) -> Non
     done = parley("import", "--from", "slack", str(export), url=url, files_dir=files_dir)
     assert done.returncode == 0, done.stderr
     assert "3 new member(s), 3 room(s), 7 message(s), 2 reaction(s)" in done.stdout
-    passwords = dict(line.strip().split("\t") for line in done.stdout.splitlines() if "\t" in line)
-    assert set(passwords) == {"alice", "bob_b", "carol"}
+    codes = {
+        fields[0]: fields[1]
+        for fields in (line.strip().split("\t") for line in done.stdout.splitlines())
+        if len(fields) == 3
+    }
+    assert set(codes) == {"alice", "bob_b", "carol"}
+    assert all(re.fullmatch(r"([0-9A-F]{4}-){4}[0-9A-F]{4}", code) for code in codes.values())
 
     def q(statement: Any) -> list[Any]:
         return asyncio.run(_rows(url, statement))
@@ -203,12 +209,23 @@ def test_a_slack_export_becomes_members_rooms_and_history(tmp_path: Path) -> Non
 
     async def log_in() -> None:
         async with instance(settings_for(url, files_dir)) as (http, _):
-            for login_id, password in passwords.items():
+            for login_id, code in codes.items():
+                password = f"{login_id} picks a long passphrase"
+                recovered = await http.post(
+                    f"{API}/auth/recover",
+                    json={"login_id": login_id, "code": code, "new_password": password},
+                )
+                assert recovered.status_code == 204, recovered.text
                 answer = await http.post(
                     f"{API}/auth/login", json={"login_id": login_id, "password": password}
                 )
                 assert answer.status_code == 200, answer.text
                 assert answer.json()["member"]["id"] == ids[login_id]
+                used = await http.post(
+                    f"{API}/auth/recover",
+                    json={"login_id": login_id, "code": code, "new_password": password + "!"},
+                )
+                assert used.status_code == 401  # one time only
 
     asyncio.run(log_in())
 
