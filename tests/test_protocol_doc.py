@@ -62,6 +62,8 @@ SERVER_FRAMES: dict[str, tuple[set[str], set[str]]] = {
     # DESIGN §7 (issue 12): a change to a message, with the room's next seq
     "message_update": ({"room_id", "seq", "change", "by", "message"}, set()),
     "ack": ({"client_msg_id", "room_id", "seq", "id"}, set()),
+    # issue 17: a slash command that stored no message of the sender's
+    "command_done": ({"client_msg_id", "room_id", "command"}, set()),
     "error": ({"code", "detail"}, {"ref"}),
     "typing": ({"room_id", "member_id"}, set()),
     "presence": ({"member_id", "status"}, set()),

@@ -29,6 +29,7 @@ from parley.accounts.service import (
     check_password,
     create_admin,
     delete_member,
+    nickname_key,
     resolve_session,
     set_nickname,
 )
@@ -56,6 +57,7 @@ __all__ = [
     "get_member",
     "issue_admin_code",
     "lock_members",
+    "members_named",
     "moderation",
     "nickname_of",
     "read_credentials",
@@ -77,6 +79,17 @@ async def nickname_of(session: AsyncSession, member_id: int) -> str | None:
         select(Member.nickname).where(Member.id == member_id)
     )
     return nickname
+
+
+async def members_named(session: AsyncSession, nickname: str, limit: int = 5) -> list[int]:
+    """Ids of members called `nickname` (case- and width-insensitive), oldest first."""
+    rows = await session.scalars(
+        select(Member.id)
+        .where(Member.nickname_key == nickname_key(nickname))
+        .order_by(Member.id)
+        .limit(limit)
+    )
+    return list(rows)
 
 
 async def lock_members(session: AsyncSession, member_ids: Iterable[int]) -> list[int]:

@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import orjson
-from sqlalchemy import BigInteger, ForeignKey, String, Text, select
+from sqlalchemy import BigInteger, ForeignKey, String, Text, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, aliased, mapped_column
 
 from parley.accounts.models import Member
-from parley.accounts.service import Principal, nickname_key
+from parley.accounts.service import Principal, nickname_key, refuse_suspended
 from parley.core.database import Base, BigIntPK, UTCDateTime, utcnow
 from parley.core.errors import ParleyError, not_found, unauthenticated
 from parley.core.events import emit
@@ -31,6 +31,8 @@ BOT_TOKEN_PREFIX = "pbt_"  # noqa: S105 (a prefix, not a secret)
 MAX_BOTS = 25
 MAX_TOKENS = 20
 BOT_KINDS = ("bot", "webhook")
+#: the kind of a deleted bot (kept so its messages keep its name)
+RETIRED = "retired"
 
 
 class Bot(Base):
@@ -171,19 +173,26 @@ def token_rooms(row: BotToken) -> list[int] | None:
 
 
 async def resolve_bot_token(session: AsyncSession, token: str) -> BotPrincipal:
-    """The bot behind a token (401 `invalid_token` for an unknown or revoked one)."""
+    """The bot behind a token (401 `invalid_token` for an unknown or revoked one, or a bot
+    whose owner withdrew; 403 `suspended` while the bot or its owner is suspended)."""
     if len(token) > 256:
         raise unauthenticated("bot token is invalid or revoked", "invalid_token")
+    owner = aliased(Member)
     found = (
         await session.execute(
-            select(Member, BotToken)
+            select(Member, BotToken, owner)
             .join(BotToken, BotToken.bot_id == Member.id)
-            .where(BotToken.token_hash == digest_token(token))
+            .join(Bot, Bot.member_id == Member.id)
+            .join(owner, owner.id == Bot.owner_id)
+            .where(BotToken.token_hash == digest_token(token), Bot.kind != RETIRED)
         )
     ).first()
     if found is None:
         raise unauthenticated("bot token is invalid or revoked", "invalid_token")
-    member, row = found
+    member, row, owner_row = found
+    refuse_suspended(member)
+    if owner_row.suspended(utcnow()):
+        raise ParleyError(403, "suspended", "the bot's owner is suspended")
     rooms = token_rooms(row)
     return BotPrincipal(
         member=member,
@@ -191,6 +200,35 @@ async def resolve_bot_token(session: AsyncSession, token: str) -> BotPrincipal:
         token_id=row.id,
         rooms=None if rooms is None else frozenset(rooms),
     )
+
+
+async def bot_ids_of(session: AsyncSession, owner_id: int) -> list[int]:
+    """Every live bot of the member (webhooks' bots included)."""
+    rows = await session.scalars(
+        select(Bot.member_id).where(Bot.owner_id == owner_id, Bot.kind != RETIRED)
+    )
+    return list(rows)
+
+
+def end_bot_sessions(session: AsyncSession, bot_ids: list[int], reason: str) -> None:
+    """Close the bots' WebSocket connections (on commit): their owner was suspended, or they
+    are deleted. Their tokens are refused from then on (`resolve_bot_token`)."""
+    frame = {"type": "session_ended", "reason": reason}
+    for bot_id in bot_ids:
+        emit(session, frame, audience=[bot_id], end_member=True)
+
+
+async def retire_bot(session: AsyncSession, bot_id: int) -> None:
+    """A deleted bot: its tokens go and its connections close; the member row stays (with
+    its nickname, so its messages keep their name), suspended and unable to authenticate."""
+    await session.execute(delete(BotToken).where(BotToken.bot_id == bot_id))
+    await session.execute(update(Bot).where(Bot.member_id == bot_id).values(kind=RETIRED))
+    await session.execute(
+        update(Member)
+        .where(Member.id == bot_id)
+        .values(suspended_at=utcnow(), suspended_until=None, suspend_reason="bot deleted")
+    )
+    end_bot_sessions(session, [bot_id], "withdrawn")
 
 
 async def bot_kind(session: AsyncSession, member_id: int) -> str | None:

@@ -15,6 +15,7 @@ from typing import Any, Literal
 from sqlalchemy import Select, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from parley.accounts import bots
 from parley.accounts.models import AuthSession, Member
 from parley.accounts.service import end_sessions
 from parley.core.database import utcnow
@@ -52,6 +53,8 @@ async def suspend(
     member.suspended_until = until
     member.suspend_reason = reason
     await end_all_sessions(session, member_id, "suspended")
+    # the member's bots stop too (their tokens are refused until the suspension ends)
+    bots.end_bot_sessions(session, await bots.bot_ids_of(session, member_id), "suspended")
     await session.flush()
     return member
 

@@ -160,6 +160,8 @@ async def edit(
     if message.kind == "system" or message.sender_id != actor.id:
         raise forbidden("not_your_message", "only its sender may edit a message")
     _alive(message)
+    if message.meta and orjson.loads(message.meta).get("command") == "poll":
+        raise forbidden("poll_not_editable", "a poll cannot be edited; delete it and ask again")
     now = utcnow()
     if window_seconds and now - message.created_at > timedelta(seconds=window_seconds):
         raise forbidden("edit_window_closed", f"messages can be edited for {window_seconds} s")

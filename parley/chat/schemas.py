@@ -36,6 +36,14 @@ class AckOut(BaseModel):
     id: int
 
 
+class CommandDoneOut(BaseModel):
+    """A slash command that stored no message of the sender's ran (200 instead of 201)."""
+
+    client_msg_id: str
+    room_id: int
+    command: str
+
+
 class ReadOut(BaseModel):
     room_id: int
     seq: int

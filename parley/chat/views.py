@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import inspect
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Response, status
 
 from parley.accounts.api import CurrentMember
 from parley.chat import service
@@ -12,7 +13,14 @@ from parley.chat.attachment_ids import InvalidAttachments, parse_attachment_ids
 from parley.chat.history import read_messages
 from parley.chat.life_views import router as life_router
 from parley.chat.reads import around
-from parley.chat.schemas import AckOut, MessagePage, ReadMarker, ReadOut, SendMessage
+from parley.chat.schemas import (
+    AckOut,
+    CommandDoneOut,
+    MessagePage,
+    ReadMarker,
+    ReadOut,
+    SendMessage,
+)
 from parley.chat.writer import SendRejected
 from parley.core.database import MAX_BIGINT
 from parley.core.deps import DbSession, IdPath, ReadSession, RuntimeDep
@@ -88,21 +96,36 @@ async def list_messages(
 
 @router.post("/rooms/{room_id}/messages", status_code=status.HTTP_201_CREATED)
 async def send_message(
-    room_id: IdPath, body: SendMessage, principal: CurrentMember, runtime: RuntimeDep
-) -> AckOut:
-    """Send as the caller (bots): the WebSocket rules, the same ack, the same delivery."""
+    room_id: IdPath,
+    body: SendMessage,
+    principal: CurrentMember,
+    runtime: RuntimeDep,
+    response: Response,
+) -> AckOut | CommandDoneOut:
+    """Send as the caller (bots): the WebSocket rules, the same ack, the same delivery.
+    A slash command that stores no message of the caller's (`/topic`, `/invite`, `/kick`,
+    a custom command) answers 200 `{client_msg_id, room_id, command}` (docs/commands.md)."""
     realtime = runtime.require_messaging()
     try:
         attachments = parse_attachment_ids(body.attachments)
     except InvalidAttachments as exc:
         raise ParleyError(422, exc.code, exc.detail) from None
     try:
-        text = realtime.check_body(body.body)
-        await realtime.check_send_rate(principal.id)
-        await realtime.check_room_rules(principal.id, room_id)
-        ack = await realtime.submit(
-            principal.id, room_id, body.client_msg_id, text, body.to, attachments, body.reply_to
+        sent = await realtime.send(
+            principal.id,
+            room_id,
+            body.client_msg_id,
+            body.body,
+            body.to,
+            attachments,
+            body.reply_to,
         )
+        if not inspect.isawaitable(sent):
+            response.status_code = status.HTTP_200_OK
+            return CommandDoneOut(
+                client_msg_id=sent.client_msg_id, room_id=sent.room_id, command=sent.command
+            )
+        ack = await sent
     except SendRejected as exc:
         if exc.code == "rate_limited":
             raise rate_limited(realtime.retry_after_seconds) from None

@@ -79,6 +79,8 @@ class Send:
     attachments: tuple[int, ...] = ()
     #: the message this one replies to (same room, visible to the sender)
     reply_to: int | None = None
+    #: JSON details of a command's message (`/me`, `/poll`: `parley.flows.commands`)
+    meta: str | None = None
 
     @property
     def key(self) -> Key:
@@ -188,6 +190,7 @@ def store_batch(conn: Connection, sends: list[Send]) -> BatchResult:
                     ),
                     "mentions": orjson.dumps(list(named)).decode() if named else None,
                     "mentions_room": room_token,
+                    "meta": send.meta,
                 }
             )
     # matched back by (room, seq), which is unique: asking RETURNING for parameter order
@@ -216,7 +219,7 @@ def store_batch(conn: Connection, sends: list[Send]) -> BatchResult:
                     created_at=now,
                     client_msg_id=row["client_msg_id"],
                     to_member_id=row["to_member_id"],
-                    meta=None,
+                    meta=row["meta"],
                     attachments=[uploads[i][1] for i in send.attachments],
                     html=row["html"],
                     reply_to=originals[send.reply_to][1] if send.reply_to is not None else None,

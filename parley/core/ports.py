@@ -27,6 +27,17 @@ class Acked(Protocol):
     def id(self) -> int: ...
 
 
+class CommandAnswer(Protocol):
+    """A command that stored no message of its sender's (`command_done`)."""
+
+    @property
+    def client_msg_id(self) -> str: ...
+    @property
+    def room_id(self) -> int: ...
+    @property
+    def command(self) -> str: ...
+
+
 class PresencePort(Protocol):
     def is_online(self, member_id: int) -> bool:
         """This process's view: the member has an open socket here or anywhere it knows of."""
@@ -71,4 +82,18 @@ class MessagingPort(Protocol):
         to: int | None = None,
         attachments: tuple[int, ...] = (),
         reply_to: int | None = None,
+        meta: str | None = None,
     ) -> Awaitable[Acked]: ...
+
+    async def send(
+        self,
+        member_id: int,
+        room_id: int,
+        client_msg_id: str,
+        body: str,
+        to: int | None = None,
+        attachments: tuple[int, ...] = (),
+        reply_to: int | None = None,
+    ) -> Awaitable[Acked] | CommandAnswer:
+        """The whole send path (body rules, budget, slash commands, room rules, submit)."""
+        ...

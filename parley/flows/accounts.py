@@ -18,8 +18,23 @@ async def withdraw(
     """Delete the account: it leaves every room first (ownership passes on, empty rooms go,
     each with its system message), then the member row goes and every session ends."""
     await accounts.check_password(session, runtime, principal, password)
+    for bot_id in await accounts.bots.bot_ids_of(session, principal.id):
+        await _retire_bot(session, bot_id)
     await rooms.leave_all_rooms(session, principal.id)
     await accounts.delete_member(session, principal.id, runtime)
+    await session.commit()
+
+
+async def _retire_bot(session: AsyncSession, bot_id: int) -> None:
+    await rooms.leave_all_rooms(session, bot_id)
+    await accounts.bots.retire_bot(session, bot_id)
+
+
+async def delete_bot(session: AsyncSession, principal: Principal, bot_id: int) -> None:
+    """The owner deletes a bot: it leaves its rooms, its tokens are revoked and its sockets
+    close; its messages stay, under its name."""
+    await accounts.bots.owned_bot(session, principal.id, bot_id)
+    await _retire_bot(session, bot_id)
     await session.commit()
 
 

@@ -11,7 +11,7 @@ from fastapi.responses import StreamingResponse
 
 from parley.accounts.api import CurrentMember, MemberOut, NicknameChange, WithdrawRequest
 from parley.core.database import utcnow
-from parley.core.deps import DbSession, ReadSession, RuntimeDep
+from parley.core.deps import DbSession, IdPath, ReadSession, RuntimeDep
 from parley.core.errors import not_found
 from parley.core.http import ParleyRoute
 from parley.flows import accounts, dms, export
@@ -28,6 +28,14 @@ async def update_me(
     """Change the nickname; others see it on every message, old and new, live."""
     member = await accounts.change_nickname(session, principal, body.nickname)
     return MemberOut.model_validate(member)
+
+
+@router.delete("/me/bots/{bot_id}", status_code=status.HTTP_204_NO_CONTENT, tags=["bots"])
+async def delete_bot(bot_id: IdPath, principal: CurrentMember, session: DbSession) -> Response:
+    """Delete one of my bots: it leaves its rooms, its tokens stop working at once (its
+    sockets close with 4001); its messages stay, under its name."""
+    await accounts.delete_bot(session, principal, bot_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.delete("/me", status_code=status.HTTP_204_NO_CONTENT, tags=["me"])

@@ -132,6 +132,26 @@ class Dispatcher:
             payload = {"event": "message", "webhook_id": hook.id, "trigger_word": word or None}
             self.deliver_soon(hook, payload, frame)
 
+    async def command(
+        self, room_id: int, name: str, args: str, member: dict[str, Any], command_id: str
+    ) -> bool:
+        """Hand `/name args` to the room's webhook for that command (False: there is none).
+        The payload is `{event: "command", command, args, member, command_id}`; a `{text}`
+        answer is posted to the room by the webhook's bot."""
+        hook = next((h for h in await self.hooks_of(room_id) if h.command == name), None)
+        if hook is None:
+            return False
+        payload = {
+            "event": "command",
+            "webhook_id": hook.id,
+            "command": name,
+            "args": args,
+            "member": member,
+            "command_id": command_id,
+        }
+        self.deliver_soon(hook, payload, None)
+        return True
+
     def deliver_soon(
         self, hook: OutgoingWebhook, payload: dict[str, Any], frame: dict[str, Any] | None
     ) -> None:

@@ -17,8 +17,9 @@ import orjson
 from msgspec import UNSET
 
 from parley.chat.api import Ack, SendRejected, mark_read, read_timeline
-from parley.core.errors import is_database_unavailable
+from parley.core.errors import ParleyError, is_database_unavailable
 from parley.core.ratelimit import RateLimiter, TokenBucket
+from parley.flows.api import CommandDone
 from parley.realtime.connection import Connection
 from parley.realtime.events import RoomEvent
 from parley.realtime.protocol import (
@@ -34,6 +35,7 @@ from parley.realtime.protocol import (
     MemberRef,
     RoomSeq,
     ServerCall,
+    ServerCommandDone,
     ServerFrame,
     ServerPong,
     ServerReady,
@@ -214,20 +216,20 @@ class Session:
         realtime, client_msg_id = self.realtime, frame.client_msg_id
         attachments = tuple(dict.fromkeys(frame.attachments)) if frame.attachments else ()
         try:
-            body = realtime.check_body(frame.body)
-            await realtime.check_send_rate(self.conn.member_id)
-            await realtime.check_room_rules(self.conn.member_id, frame.room_id)
-            future = realtime.submit(
+            future = await realtime.send(
                 self.conn.member_id,
                 frame.room_id,
                 client_msg_id,
-                body,
+                frame.body,
                 frame.to,
                 attachments,
                 frame.reply_to,
             )
-        except SendRejected as exc:
+        except (SendRejected, ParleyError) as exc:
             raise FrameError(exc.code, exc.detail, client_msg_id) from None
+        if isinstance(future, CommandDone):  # a slash command that stored no message
+            self.reply(ServerCommandDone(future.client_msg_id, future.room_id, future.command))
+            return
         self.pending.add(future)
         if len(self.pending) >= realtime.settings.ws_max_pending_sends:
             self.capacity.clear()

@@ -336,6 +336,15 @@ class ServerAck(ServerFrame, tag="ack", frozen=True, gc=False):
     id: Id
 
 
+class ServerCommandDone(ServerFrame, tag="command_done", frozen=True, gc=False):
+    """A slash command that stored no message of the sender's ran (`/topic`, `/invite`,
+    `/kick`, a custom command): the answer to its `send`, in place of an `ack`."""
+
+    client_msg_id: ClientMsgId
+    room_id: Id
+    command: Annotated[str, Meta(pattern="^[a-z0-9_-]{1,32}$")]
+
+
 class ServerError(ServerFrame, tag="error", frozen=True, gc=False):
     code: Annotated[str, Meta(pattern="^[a-z][a-z0-9_]*$")]
     detail: str
@@ -459,6 +468,7 @@ SERVER_FRAMES: tuple[type[ServerFrame], ...] = (
     ServerMessage,
     ServerMessageUpdate,
     ServerAck,
+    ServerCommandDone,
     ServerError,
     ServerTyping,
     ServerPresence,

@@ -16,6 +16,7 @@ from parley.core.config import Settings
 from parley.core.events import message_event
 from parley.core.runtime import Runtime
 from parley.core.text import clean_body
+from parley.flows.api import CommandDone, SendPath
 from parley.integrations.api import Dispatcher
 from parley.realtime.bus import EventBus
 from parley.realtime.bus_remote import RemoteBus
@@ -60,6 +61,8 @@ class Realtime:
         self._catch_up_wanted = asyncio.Event()
         #: slow mode and mutes, checked before a send reaches the writer
         self.send_rules = SendRules(runtime)
+        #: WebSocket and HTTP sends: slash commands, then the message path below
+        self.send_path = SendPath(runtime, self, self.integrations)
 
     async def start(self) -> None:
         if isinstance(self.bus, RemoteBus):  # tell us when it lost events
@@ -170,12 +173,30 @@ class Realtime:
         to: int | None = None,
         attachments: tuple[int, ...] = (),
         reply_to: int | None = None,
+        meta: str | None = None,
     ) -> asyncio.Future[Ack]:
         """Queue a validated, rate-checked send; the future resolves after commit."""
         if to == member_id:
             raise SendRejected("invalid_target", "cannot whisper to yourself")
-        send = Send(member_id, room_id, client_msg_id, body, to, attachments, reply_to)
+        send = Send(member_id, room_id, client_msg_id, body, to, attachments, reply_to, meta)
         return self.writer.submit(send)
+
+    async def send(
+        self,
+        member_id: int,
+        room_id: int,
+        client_msg_id: str,
+        body: str,
+        to: int | None = None,
+        attachments: tuple[int, ...] = (),
+        reply_to: int | None = None,
+    ) -> asyncio.Future[Ack] | CommandDone:
+        """A send from a client (WebSocket or HTTP): `parley.flows.commands.SendPath`."""
+        result = await self.send_path.send(
+            member_id, room_id, client_msg_id, body, to, attachments, reply_to
+        )
+        assert isinstance(result, asyncio.Future | CommandDone)
+        return result
 
     # -- typing, read markers, presence -----------------------------------------------------
 

@@ -29,14 +29,15 @@ from parley.rooms.moderation import (
     transfer_ownership,
 )
 from parley.rooms.retention import mark_purged, purged_seq_of, retention_plan, set_retention
-from parley.rooms.schemas import MemberId, MyRoomOut, RoomOut
-from parley.rooms.service import delete_room, leave_all_rooms
+from parley.rooms.schemas import MemberId, MyRoomOut, RoomOut, RoomUpdate
+from parley.rooms.service import delete_room, leave_all_rooms, update_room
 
 __all__ = [
     "MemberId",
     "MyRoomOut",
     "Room",
     "RoomOut",
+    "RoomUpdate",
     "SendRestrictions",
     "advance_read_marker",
     "all_rooms",
@@ -70,4 +71,5 @@ __all__ = [
     "send_restrictions",
     "set_retention",
     "transfer_ownership",
+    "update_room",
 ]

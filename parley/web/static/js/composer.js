@@ -120,3 +120,112 @@ export class ComposerChips {
     }
   }
 }
+
+// -- slash commands (docs/commands.md) -------------------------------------------------------
+
+/** The commands the composer offers, with the usage written into the box when chosen. */
+export const COMMANDS = [
+  { name: "me", usage: "/me " },
+  { name: "shrug", usage: "/shrug " },
+  { name: "poll", usage: '/poll "" "" ""' },
+  { name: "topic", usage: "/topic " },
+  { name: "invite", usage: "/invite @" },
+  { name: "kick", usage: "/kick @" },
+];
+const COMMAND_QUERY = /^\/([a-z0-9_-]{0,32})$/iu;
+
+/** Typing "/" at the start of the composer lists the commands; ↑/↓ pick, Enter/Tab complete. */
+export class CommandBox {
+  constructor(input, list) {
+    this.input = input;
+    this.list = list;
+    this.options = [];
+    this.active = -1;
+    input.addEventListener("input", () => this.update());
+    input.addEventListener("blur", () => setTimeout(() => document.activeElement !== input && this.close(), 150));
+    list.addEventListener("pointerdown", (event) => event.preventDefault()); // keep the focus
+    list.addEventListener("click", (event) => {
+      const option = event.target.closest("[role=option]");
+      if (option) this.choose(Number(option.dataset.index));
+    });
+  }
+
+  get isOpen() {
+    return !this.list.hidden;
+  }
+
+  update() {
+    const caret = this.input.selectionStart;
+    const match = caret === this.input.selectionEnd && this.input.value.slice(0, caret).match(COMMAND_QUERY);
+    if (!match || caret !== this.input.value.length) return this.close();
+    const query = match[1].toLowerCase();
+    this.options = COMMANDS.filter((command) => command.name.startsWith(query));
+    if (!this.options.length) return this.close();
+    this.active = 0;
+    this.render();
+  }
+
+  render() {
+    this.list.replaceChildren(
+      ...this.options.map((command, index) => {
+        const li = document.createElement("li");
+        li.id = `command-option-${index}`;
+        li.setAttribute("role", "option");
+        li.dataset.index = String(index);
+        li.setAttribute("aria-selected", String(index === this.active));
+        const name = document.createElement("span");
+        name.className = "command-name";
+        name.textContent = `/${command.name}`;
+        const about = document.createElement("span");
+        about.className = "command-about";
+        about.textContent = t(`command_${command.name}`);
+        li.append(name, about);
+        return li;
+      }),
+    );
+    if (this.list.hidden) this.otherControls = this.input.getAttribute("aria-controls"); // the mention list's
+    this.list.hidden = false;
+    this.input.setAttribute("aria-controls", this.list.id);
+    this.input.setAttribute("aria-expanded", "true");
+    this.input.setAttribute("aria-activedescendant", `command-option-${this.active}`);
+  }
+
+  close() {
+    if (this.list.hidden) return;
+    this.list.hidden = true;
+    this.list.replaceChildren();
+    this.options = [];
+    if (this.otherControls) this.input.setAttribute("aria-controls", this.otherControls);
+    this.input.setAttribute("aria-expanded", "false");
+    this.input.removeAttribute("aria-activedescendant");
+  }
+
+  choose(index) {
+    const command = this.options[index];
+    if (!command) return;
+    this.input.value = command.usage;
+    const quote = command.usage.indexOf('""'); // a poll: the caret goes inside the question
+    const at = quote >= 0 ? quote + 1 : command.usage.length;
+    this.input.setSelectionRange(at, at);
+    this.close();
+    this.input.focus();
+  }
+
+  /** Keys while the list is open; true when the key was used here (not for sending). */
+  keydown(event) {
+    if (!this.isOpen || event.isComposing) return false;
+    if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+      const step = event.key === "ArrowDown" ? 1 : -1;
+      this.active = (this.active + step + this.options.length) % this.options.length;
+      this.render();
+    } else if (event.key === "Enter" || event.key === "Tab") {
+      this.choose(this.active);
+    } else if (event.key === "Escape") {
+      this.close();
+    } else {
+      return false;
+    }
+    event.preventDefault();
+    return true;
+  }
+}

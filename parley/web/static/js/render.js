@@ -241,6 +241,45 @@ function mentionsMe(message) {
   return Boolean(message.mentions_room) || (Array.isArray(message.mentions) && message.mentions.includes(data.me.id));
 }
 
+/** The command that made a text message (`/me`, `/poll`: docs/commands.md), or "". */
+function commandOf(message) {
+  const meta = message.meta;
+  return message.kind === "text" && meta && typeof meta === "object" ? String(meta.command ?? "") : "";
+}
+
+/** `/me waves` as "* Ada waves", in italics (the name as text, the words as rendered). */
+function actionBody(body, message) {
+  body.classList.add("msg-action");
+  const who = message.sender?.id === null || !message.sender ? t("deleted_member") : message.sender.nickname;
+  const lead = span("msg-action-name", `* ${who} `);
+  (body.querySelector("p") ?? body).prepend(lead);
+}
+
+/** A poll: its question, and a button per option (a vote is that option's reaction). */
+function pollBody(body, message) {
+  const { question, options, emoji } = message.meta;
+  if (!Array.isArray(options) || !Array.isArray(emoji)) return;
+  const counts = new Map((message.reactions ?? []).map((r) => [r.emoji, r]));
+  const box = document.createElement("div");
+  box.className = "poll";
+  box.append(span("poll-question", `📊 ${String(question ?? "")}`));
+  options.forEach((option, index) => {
+    const reaction = counts.get(emoji[index]);
+    const ids = Array.isArray(reaction?.member_ids) ? reaction.member_ids : [];
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "poll-option";
+    button.dataset.action = "toggle-reaction";
+    button.dataset.emoji = String(emoji[index]);
+    button.setAttribute("aria-pressed", String(Boolean(data.me && ids.includes(data.me.id))));
+    const count = reaction ? reaction.count : 0;
+    button.append(span("poll-label", `${emoji[index]} ${String(option)}`), span("poll-count", String(count)));
+    button.setAttribute("aria-label", t("poll_option", { option: String(option), count }));
+    box.append(button);
+  });
+  body.replaceChildren(box);
+}
+
 /** A list item for a message (a history item, a `message` frame or a message_update's). */
 export function messageElement(message) {
   const li = document.createElement("li");
@@ -302,6 +341,9 @@ export function messageElement(message) {
   } else {
     videos = renderText(body, String(message.body ?? ""));
   }
+  const command = message.deleted ? "" : commandOf(message);
+  if (command === "me") actionBody(body, message);
+  else if (command === "poll") pollBody(body, message);
   li.append(body);
   if (!message.deleted && Array.isArray(message.attachments) && message.attachments.length) {
     const files = document.createElement("div");

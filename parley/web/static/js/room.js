@@ -4,7 +4,7 @@
 // deletes, reactions, pins) applied live, replies, mentions and jumps (tools.js, jump.js).
 import { api } from "./api.js";
 import { Calls } from "./call.js";
-import { ComposerChips, showStatus } from "./composer.js";
+import { CommandBox, ComposerChips, showStatus } from "./composer.js";
 import { EmojiPicker } from "./emoji.js";
 import { Jumper } from "./jump.js";
 import { MentionBox } from "./mentions.js";
@@ -62,6 +62,7 @@ members.extraActions = (member) => [
 
 const picker = new EmojiPicker($("emoji-picker"));
 const mentions = new MentionBox(input, $("mention-list"), members);
+const commands = new CommandBox(input, $("command-list"));
 const jumper = new Jumper(roomId, timeline, { setOlder: (more) => setHasOlder(more), status: showStatus });
 const pins = new Pins(roomId, $("pins"), (seq) => jumper.jump(seq));
 const actions = new MessageActions(roomId, timeline, {
@@ -168,6 +169,7 @@ function submit() {
   chips.setAttachment(null);
   if (replyTo) chips.setReply(null);
   mentions.close();
+  commands.close();
   lastTypingSent = 0; // the next keystroke starts a new message: say so at once
   transmit(clientMsgId); // if not connected, it goes out after the next `subscribed`
 }
@@ -277,6 +279,13 @@ const handlers = {
   read(frame) {
     if (frame.room_id === roomId) seen.read(frame.member_id, frame.seq);
   },
+  command_done(frame) {
+    // a slash command that stored no message of ours (/topic, /invite, /kick, a custom one)
+    const waiting = timeline.pending.get(frame.client_msg_id);
+    if (!waiting) return;
+    waiting.li.remove();
+    timeline.pending.delete(frame.client_msg_id);
+  },
   message_update(frame) {
     if (frame.room_id !== roomId) return;
     timeline.update(frame);
@@ -332,7 +341,7 @@ $("composer").addEventListener("submit", (event) => {
   submit();
 });
 input.addEventListener("keydown", (event) => {
-  if (mentions.keydown(event)) return; // the autocomplete list took the key
+  if (commands.keydown(event) || mentions.keydown(event)) return; // a list took the key
   if (event.key === "ArrowUp" && !input.value && !event.isComposing && !event.altKey) {
     const last = timeline.lastOwn();
     if (last && last.kind !== "system") {
