@@ -13,20 +13,20 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, true
+from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from parley.accounts.api import directory
 from parley.chat.api import Message, message_payload, visible_to
 from parley.chat.api import hooks as chat_hooks
 from parley.rooms.api import Room, room_ids_of
 from parley.search.hooks import hooks
-from parley.search.models import SearchGram, SearchPending
+from parley.search.models import SearchGram, SearchGramCount, SearchPending
 from parley.search.text import highlights, matches, term_grams
 
 WINDOW = 2000
 ID_SPAN = 5000
-PROBE_CAP = 5000
 MAX_GRAMS = 12
 NO_CURSOR = 2**63 - 1
 #: candidates read per statement, newest first, until the page is full
@@ -49,16 +49,22 @@ class Page:
 
 
 async def _rarest(session: AsyncSession, grams: list[int]) -> int:
-    """The gram with the fewest postings, each counted only up to `PROBE_CAP`."""
-    best, best_count = grams[0], PROBE_CAP + 1
+    """The gram with the fewest postings by the kept counts (one lookup; a gram with no
+    count has no postings)."""
     if len(grams) == 1:
-        return best
-    for gram in grams:
-        capped = select(SearchGram.message_id).where(SearchGram.gram == gram).limit(PROBE_CAP)
-        count = int(await session.scalar(select(func.count()).select_from(capped.subquery())) or 0)
-        if count < best_count:
-            best, best_count = gram, count
-    return best
+        return grams[0]
+    counts = dict(
+        (
+            await session.execute(
+                select(SearchGramCount.gram, SearchGramCount.postings).where(
+                    SearchGramCount.gram.in_(grams)
+                )
+            )
+        )
+        .tuples()
+        .all()
+    )
+    return min(grams, key=lambda gram: counts.get(gram, 0))
 
 
 def _chosen_grams(terms: list[str]) -> list[int]:
@@ -73,36 +79,38 @@ def _chosen_grams(terms: list[str]) -> list[int]:
 
 async def _window(
     session: AsyncSession, terms: list[str], cursor: int
-) -> tuple[list[int] | None, int, list[int], int]:
-    """Indexed candidate ids below `cursor` (None: a plain id range), the window's floor
-    (0 when it reached the start), the grams each indexed candidate must hold, and the top
-    of the window (the cursor, or above the newest message)."""
+) -> tuple[list[int] | None, int, int]:
+    """Indexed candidate ids below `cursor`, newest first (None: a plain id range), the
+    window's floor (0 when it reached the start), and the top of the window (the cursor, or
+    above the newest message). The window is the `WINDOW` newest postings of the rarest
+    chosen gram; the candidates are those of its ids that hold every other chosen gram,
+    found in one statement of primary-key probes."""
     grams = _chosen_grams([t for t in terms if len(t) >= 2])
     if not grams:
         if cursor == NO_CURSOR:
             cursor = int(await session.scalar(select(func.max(Message.id))) or 0) + 1
-        return None, max(cursor - ID_SPAN, 0), [], cursor
+        return None, max(cursor - ID_SPAN, 0), cursor
     driver = await _rarest(session, grams)
-    ids = list(
-        (
-            await session.execute(
-                select(SearchGram.message_id)
-                .where(SearchGram.gram == driver, SearchGram.message_id < cursor)
-                .order_by(SearchGram.message_id.desc())
-                .limit(WINDOW)
-            )
-        ).scalars()
-    )
-    floor = ids[-1] if len(ids) == WINDOW else 0
-    return ids, floor, [g for g in grams if g != driver], cursor
-
-
-def _has_gram(gram: int) -> ColumnElement[bool]:
-    return (
+    below = and_(SearchGram.gram == driver, SearchGram.message_id < cursor)
+    floor = await session.scalar(
         select(SearchGram.message_id)
-        .where(SearchGram.gram == gram, SearchGram.message_id == Message.id)
-        .exists()
+        .where(below)
+        .order_by(SearchGram.message_id.desc())
+        .offset(WINDOW - 1)
+        .limit(1)
     )
+    floor = int(floor or 0)
+    probe = select(SearchGram.message_id).where(below, SearchGram.message_id >= floor)
+    for gram in grams:
+        if gram != driver:
+            other = aliased(SearchGram)
+            probe = probe.where(
+                select(other.message_id)
+                .where(other.gram == gram, other.message_id == SearchGram.message_id)
+                .exists()
+            )
+    ids = list((await session.execute(probe.order_by(SearchGram.message_id.desc()))).scalars())
+    return ids, floor, cursor
 
 
 def _filtered(filters: Filters) -> list[ColumnElement[bool]]:
@@ -145,7 +153,7 @@ async def search_messages(
             )
         ).scalars()
     )
-    indexed, floor, must_hold, top = await _window(session, terms, below)
+    indexed, floor, top = await _window(session, terms, below)
     if len(pending) == WINDOW:
         floor = max(floor, pending[-1])
     pending = [i for i in pending if i >= floor]
@@ -163,13 +171,8 @@ async def search_messages(
             for high in range(top, floor, -CHUNK * 5)
         ]
     else:
-        queued = set(pending)
-        held = and_(*[_has_gram(g) for g in must_hold]) if must_hold else true()
-        ids = sorted({i for i in indexed if i >= floor} | queued, reverse=True)
-        chunks = [
-            [Message.id.in_(chunk), or_(Message.id.in_([i for i in chunk if i in queued]), held)]
-            for chunk in (ids[n : n + CHUNK] for n in range(0, len(ids), CHUNK))
-        ]
+        ids = sorted(set(indexed) | set(pending), reverse=True)
+        chunks = [[Message.id.in_(ids[n : n + CHUNK])] for n in range(0, len(ids), CHUNK)]
     for where in chunks:
         statement = (
             select(Message, directory.c.nickname)
