@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from parley.core.runtime import Runtime
-from parley.search import service
+from parley.search import candidates
 from parley.search.api import reindex
 from tests.search.conftest import make_room, search_all, send
 from tests.support.api import assert_problem, signup
@@ -100,8 +100,8 @@ async def test_each_page_does_bounded_work(
 ) -> None:
     """With a tiny window, a rare term among many candidates comes back over several short
     pages — each reads at most the window — and the pages together are exact."""
-    monkeypatch.setattr(service, "WINDOW", 3)
-    monkeypatch.setattr(service, "ID_SPAN", 3)
+    monkeypatch.setattr(candidates, "WINDOW", 3)
+    monkeypatch.setattr(candidates, "ID_SPAN", 3)
     alice = await signup(client)
     room = await make_room(client, alice)
     ids = [
