@@ -26,7 +26,7 @@ from parley.search.hooks import hooks
 from parley.search.text import highlights, matches
 
 #: candidates a statement may name, newest first; it reads only as many as the page lacks
-CHUNK = 100
+CHUNK = 128
 #: ids a statement covers when the window is a plain id range
 SPAN_SLICE = 500
 
@@ -121,7 +121,7 @@ async def _read(
             if at >= len(ids):
                 break
             chunk = ids[at : at + CHUNK]
-            where = [Message.id.in_(chunk)]
+            where = [Message.id.in_(_padded(chunk))]
         need = wanted - len(found)
         rows = (await session.execute(statement.where(*where).limit(need))).all()
         found.extend(row for row in rows if matches(row[0].body, terms))
@@ -131,6 +131,12 @@ async def _read(
         else:
             at = at + chunk.index(last) + 1 if last is not None else at + CHUNK
     return found
+
+
+def _padded(ids: list[int]) -> list[int]:
+    """`ids` repeated at the end up to a power of two: a handful of distinct statements,
+    which the driver prepares once per connection, instead of one per list length."""
+    return ids + ids[-1:] * ((1 << (len(ids) - 1).bit_length()) - len(ids))
 
 
 async def _items(
