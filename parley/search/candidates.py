@@ -34,12 +34,14 @@ _QUEUED, _FLOOR, _HELD, _NEWEST = 0, 1, 2, 3
 
 @dataclass(frozen=True)
 class Window:
-    #: candidate ids, newest first; None: every id in [floor, top)
+    #: candidate ids of this batch, newest first; None: every id in [floor, top)
     ids: list[int] | None
     #: the lowest id the window covers (0: it reached the first message)
     floor: int
     #: the cursor, or above the newest message
     top: int
+    #: where the next batch of the same window starts (exclusive), None: this was the last
+    rest: int | None = None
 
 
 def chosen_grams(terms: list[str]) -> list[int]:
@@ -60,15 +62,21 @@ def _part(query: Select[Any], tag: int) -> Select[Any]:
     return select(inner.c[0].label("id"), literal(tag, Integer).label("part"))
 
 
-async def window(session: AsyncSession, terms: list[str], cursor: int) -> Window:
-    """The candidates of the page below `cursor` (see the module doc)."""
-    queued = (
-        select(SearchPending.message_id)
-        .where(SearchPending.message_id < cursor)
-        .order_by(SearchPending.message_id.desc())
-        .limit(WINDOW)
-    )
-    parts = [_part(queued, _QUEUED)]
+async def window(
+    session: AsyncSession,
+    terms: list[str],
+    cursor: int,
+    want: int,
+    *,
+    floor: int | None = None,
+) -> Window:
+    """The first batch of candidates of the page below `cursor` (see the module doc): the
+    queue and at most `want` ids holding every chosen gram, newest first. With `floor` (a
+    window already begun), the next batch of that window: the ids in [floor, cursor)."""
+    queued = select(SearchPending.message_id).where(SearchPending.message_id < cursor)
+    if floor is not None:
+        queued = queued.where(SearchPending.message_id >= floor)
+    parts = [_part(queued.order_by(SearchPending.message_id.desc()).limit(WINDOW), _QUEUED)]
     grams = chosen_grams(terms)
     if grams:
         driver: object = grams[0]
@@ -86,30 +94,39 @@ async def window(session: AsyncSession, terms: list[str], cursor: int) -> Window
             .where(SearchGram.gram == driver, SearchGram.message_id < cursor)
             .order_by(SearchGram.message_id.desc())
         )
-        postings = newest.limit(WINDOW).subquery()
+        if floor is None:
+            postings = newest.limit(WINDOW).subquery()
+            parts.append(_part(newest.offset(WINDOW - 1).limit(1), _FLOOR))
+        else:
+            postings = newest.where(SearchGram.message_id >= floor).subquery()
         held = select(postings.c.message_id)
-        for gram in grams if len(grams) > 1 else ():
+        for gram in grams if len(grams) > 1 else ():  # the driver too: it may be any of them
             other = aliased(SearchGram)
             held = held.where(
                 select(other.message_id)
                 .where(other.gram == gram, other.message_id == postings.c.message_id)
                 .exists()
             )
-        parts += [_part(newest.offset(WINDOW - 1).limit(1), _FLOOR), _part(held, _HELD)]
+        parts.append(_part(held.order_by(postings.c.message_id.desc()).limit(want), _HELD))
     elif cursor == NO_CURSOR:
         parts.append(_part(select(func.max(Message.id)), _NEWEST))
     rows: list[Any] = list((await session.execute(union_all(*parts))).all())
     pending = sorted((int(i) for i, part in rows if part == _QUEUED), reverse=True)
     found = {part: int(i) for i, part in rows if part in (_FLOOR, _NEWEST) and i is not None}
-    if grams:
-        floor = found.get(_FLOOR, 0)
-        ids: list[int] | None = [int(i) for i, part in rows if part == _HELD]
-    else:
+    if not grams:
         cursor = found.get(_NEWEST, 0) + 1 if cursor == NO_CURSOR else cursor
-        floor, ids = max(cursor - ID_SPAN, 0), None
-    if len(pending) == WINDOW:
-        floor = max(floor, pending[-1])
-    if ids is not None:
-        ids = sorted({i for i in ids if i >= floor} | {i for i in pending if i >= floor})
-        ids.reverse()
-    return Window(ids, floor, cursor)
+        low = max(cursor - ID_SPAN, 0)
+        if len(pending) == WINDOW:
+            low = max(low, pending[-1])
+        return Window(None, low, cursor)
+    if floor is None:
+        floor = found.get(_FLOOR, 0)
+        if len(pending) == WINDOW:
+            floor = max(floor, pending[-1])
+    held_ids = [int(i) for i, part in rows if part == _HELD]
+    # a full batch: more may hold below its last id, read by the next batch (the queue too)
+    rest = len(held_ids) == want and min(held_ids, default=floor) > floor
+    low = min(held_ids) if rest else floor
+    ids = sorted({i for i in held_ids if i >= low} | {i for i in pending if i >= low})
+    ids.reverse()
+    return Window(ids, floor, cursor, low if rest else None)

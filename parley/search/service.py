@@ -72,7 +72,7 @@ async def search_messages(
     cursor: int | None = None,
 ) -> Page:
     """The member's visible messages containing every term, newest first (see module doc)."""
-    candidates = await window(session, terms, cursor or NO_CURSOR)
+    candidates = await window(session, terms, cursor or NO_CURSOR, 2 * (limit + 1))
     statement = (
         select(
             Message,
@@ -107,7 +107,8 @@ async def _read(
     wanted: int,
 ) -> list[Row[Any]]:
     """Up to `wanted` matching rows of the window, newest first: each statement names the
-    next candidates (or id slice) and reads only as many rows as are still missing."""
+    next candidates (or id slice) and reads only as many rows as are still missing; when a
+    batch of candidates is used up, the next batch of the same window is read."""
     found: list[Row[Any]] = []
     ids, high, at = candidates.ids, candidates.top, 0
     while len(found) < wanted:
@@ -119,7 +120,13 @@ async def _read(
             where = [Message.id < high, Message.id >= low]
         else:
             if at >= len(ids):
-                break
+                if candidates.rest is None:
+                    break
+                candidates = await window(
+                    session, terms, candidates.rest, 2 * wanted, floor=candidates.floor
+                )
+                ids, at = candidates.ids or [], 0
+                continue
             chunk = ids[at : at + CHUNK]
             where = [Message.id.in_(_padded(chunk))]
         need = wanted - len(found)
