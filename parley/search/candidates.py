@@ -13,10 +13,21 @@ the grams in one commit, and one snapshot sees it in exactly one of them.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import BigInteger, Integer, Select, func, literal, select, union_all
+from sqlalchemy import (
+    BigInteger,
+    CompoundSelect,
+    Integer,
+    Select,
+    bindparam,
+    func,
+    literal,
+    select,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -62,6 +73,55 @@ def _part(query: Select[Any], tag: int) -> Select[Any]:
     return select(inner.c[0].label("id"), literal(tag, Integer).label("part"))
 
 
+@functools.lru_cache(maxsize=64)
+def _statement(grams: int, refill: bool, newest: bool) -> CompoundSelect[Any]:
+    """The UNION ALL for `grams` chosen grams (bound as g0, g1, …), built once per shape:
+    building it costs more than running it."""
+    queued = select(SearchPending.message_id).where(SearchPending.message_id < bindparam("top"))
+    if refill:
+        queued = queued.where(SearchPending.message_id >= bindparam("floor"))
+    limited = queued.order_by(SearchPending.message_id.desc()).limit(bindparam("window"))
+    parts = [_part(limited, _QUEUED)]
+    if grams:
+        driver: Any = bindparam("g0", type_=BigInteger)
+        if grams > 1:  # without counts (never in step), the first: still exact
+            rarest = (
+                select(SearchGramCount.gram)
+                .where(SearchGramCount.gram.in_(bindparam("grams", expanding=True)))
+                .order_by(SearchGramCount.postings, SearchGramCount.gram)
+                .limit(1)
+                .scalar_subquery()
+            )
+            driver = func.coalesce(rarest, driver)
+        by_driver = (
+            select(SearchGram.message_id)
+            .where(SearchGram.gram == driver, SearchGram.message_id < bindparam("top"))
+            .order_by(SearchGram.message_id.desc())
+        )
+        if refill:
+            postings = by_driver.where(SearchGram.message_id >= bindparam("floor")).subquery()
+        else:
+            postings = by_driver.limit(bindparam("window")).subquery()
+            floor = by_driver.offset(bindparam("last")).limit(1)
+            parts.append(_part(floor, _FLOOR))
+        held = select(postings.c.message_id)
+        for n in range(grams if grams > 1 else 0):  # the driver too: it may be any of them
+            other = aliased(SearchGram)
+            held = held.where(
+                select(other.message_id)
+                .where(
+                    other.gram == bindparam(f"g{n}", type_=BigInteger),
+                    other.message_id == postings.c.message_id,
+                )
+                .exists()
+            )
+        limited_held = held.order_by(postings.c.message_id.desc()).limit(bindparam("want"))
+        parts.append(_part(limited_held, _HELD))
+    elif newest:
+        parts.append(_part(select(func.max(Message.id)), _NEWEST))
+    return union_all(*parts)
+
+
 async def window(
     session: AsyncSession,
     terms: list[str],
@@ -73,44 +133,15 @@ async def window(
     """The first batch of candidates of the page below `cursor` (see the module doc): the
     queue and at most `want` ids holding every chosen gram, newest first. With `floor` (a
     window already begun), the next batch of that window: the ids in [floor, cursor)."""
-    queued = select(SearchPending.message_id).where(SearchPending.message_id < cursor)
-    if floor is not None:
-        queued = queued.where(SearchPending.message_id >= floor)
-    parts = [_part(queued.order_by(SearchPending.message_id.desc()).limit(WINDOW), _QUEUED)]
     grams = chosen_grams(terms)
-    if grams:
-        driver: object = grams[0]
-        if len(grams) > 1:  # without counts (never in step), the first: still exact
-            rarest = (
-                select(SearchGramCount.gram)
-                .where(SearchGramCount.gram.in_(grams))
-                .order_by(SearchGramCount.postings, SearchGramCount.gram)
-                .limit(1)
-                .scalar_subquery()
-            )
-            driver = func.coalesce(rarest, literal(grams[0], BigInteger))
-        newest = (
-            select(SearchGram.message_id)
-            .where(SearchGram.gram == driver, SearchGram.message_id < cursor)
-            .order_by(SearchGram.message_id.desc())
-        )
-        if floor is None:
-            postings = newest.limit(WINDOW).subquery()
-            parts.append(_part(newest.offset(WINDOW - 1).limit(1), _FLOOR))
-        else:
-            postings = newest.where(SearchGram.message_id >= floor).subquery()
-        held = select(postings.c.message_id)
-        for gram in grams if len(grams) > 1 else ():  # the driver too: it may be any of them
-            other = aliased(SearchGram)
-            held = held.where(
-                select(other.message_id)
-                .where(other.gram == gram, other.message_id == postings.c.message_id)
-                .exists()
-            )
-        parts.append(_part(held.order_by(postings.c.message_id.desc()).limit(want), _HELD))
-    elif cursor == NO_CURSOR:
-        parts.append(_part(select(func.max(Message.id)), _NEWEST))
-    rows: list[Any] = list((await session.execute(union_all(*parts))).all())
+    params: dict[str, Any] = {"top": cursor, "window": WINDOW, "last": WINDOW - 1, "want": want}
+    params.update({f"g{n}": gram for n, gram in enumerate(grams)})
+    if len(grams) > 1:
+        params["grams"] = grams
+    if floor is not None:
+        params["floor"] = floor
+    statement = _statement(len(grams), floor is not None, cursor == NO_CURSOR)
+    rows: list[Any] = list((await session.execute(statement, params)).all())
     pending = sorted((int(i) for i, part in rows if part == _QUEUED), reverse=True)
     found = {part: int(i) for i, part in rows if part in (_FLOOR, _NEWEST) and i is not None}
     if not grams:
