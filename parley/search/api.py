@@ -5,7 +5,7 @@ from __future__ import annotations
 from parley.search.hooks import hooks
 from parley.search.indexer import Indexer, index_pending, reindex
 from parley.search.service import Filters, Page, search_messages
-from parley.search.text import QueryError, highlights, matches, parse_query
+from parley.search.text import QueryError, grams_of_key, highlights, matches, parse_query
 from parley.search.views import router
 
 __all__ = [
@@ -13,6 +13,7 @@ __all__ = [
     "Indexer",
     "Page",
     "QueryError",
+    "grams_of_key",
     "highlights",
     "hooks",
     "index_pending",

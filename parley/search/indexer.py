@@ -9,14 +9,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import Counter
+from typing import Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import Table, delete, func, insert, select
+from sqlalchemy.dialects import mysql, postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from parley.chat.api import Message
 from parley.core.database import Database
 from parley.core.text import search_key
-from parley.search.models import SearchGram, SearchPending
+from parley.search.models import SearchGram, SearchGramCount, SearchPending
 from parley.search.text import grams_of_key
 
 log = logging.getLogger("parley.search")
@@ -35,6 +38,10 @@ def index_pending(conn: Connection, batch: int = BATCH) -> int:
     if not ids:
         return 0
     conn.execute(delete(SearchPending).where(SearchPending.message_id.in_(ids)))
+    held = select(SearchGram.gram, func.count()).where(SearchGram.message_id.in_(ids))
+    delta: Counter[int] = Counter()
+    for gram, count in conn.execute(held.group_by(SearchGram.gram)):
+        delta[gram] -= count
     conn.execute(delete(SearchGram).where(SearchGram.message_id.in_(ids)))
     bodies = conn.execute(select(Message.id, Message.body).where(Message.id.in_(ids)))
     rows = [
@@ -44,13 +51,42 @@ def index_pending(conn: Connection, batch: int = BATCH) -> int:
     ]
     if rows:
         conn.execute(insert(SearchGram), rows)
+    delta.update(row["gram"] for row in rows)
+    add_postings(conn, {gram: n for gram, n in delta.items() if n})
     return len(ids)
 
 
+def add_postings(conn: Connection, delta: dict[int, int]) -> None:
+    """Add `delta` to the posting counts, in gram order (two indexers lock rows alike)."""
+    if not delta:
+        return
+    rows = [{"gram": gram, "postings": delta[gram]} for gram in sorted(delta)]
+    table = SearchGramCount.__table__
+    assert isinstance(table, Table)
+    statement: Any
+    if conn.dialect.name in ("postgresql", "sqlite"):
+        dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+        statement = dialect.insert(table)
+        statement = statement.on_conflict_do_update(
+            index_elements=[table.c.gram],
+            set_={"postings": table.c.postings + statement.excluded.postings},
+        )
+    else:
+        statement = mysql.insert(table)
+        statement = statement.on_duplicate_key_update(
+            postings=table.c.postings + statement.inserted.postings
+        )
+    conn.execute(statement, rows)
+
+
 def queue_all(conn: Connection) -> None:
-    """Queue every message (a rebuild): the old grams stay usable until each is redone."""
+    """Queue every message (a rebuild): the old grams stay usable until each is redone, and
+    the counts are recounted from them (dropping what cascaded deletes left behind)."""
     conn.execute(delete(SearchPending))
     conn.execute(insert(SearchPending).from_select(["message_id"], select(Message.id)))
+    conn.execute(delete(SearchGramCount))
+    counted = select(SearchGram.gram, func.count()).group_by(SearchGram.gram)
+    conn.execute(insert(SearchGramCount).from_select(["gram", "postings"], counted))
 
 
 async def reindex(db: Database, *, everything: bool = True) -> int:

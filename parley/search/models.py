@@ -1,8 +1,10 @@
 """The search index: bigrams of each message's key, and the messages waiting to be indexed.
 
-Both tables are derived from `messages` only: database triggers (migration 0006) queue every
-inserted message and every body change in `search_pending`; the indexer turns the queue into
-grams. A message that is removed takes its rows with it (foreign keys, ON DELETE CASCADE).
+All three tables are derived from `messages` only: database triggers (migration 0006) queue
+every inserted message and every body change in `search_pending`; the indexer turns the queue
+into grams and keeps `search_gram_counts` (postings per gram) in step. A message that is
+removed takes its grams and queue row with it (foreign keys, ON DELETE CASCADE); its counts
+stay, so a count is an upper bound: a query uses it only to choose which gram to read.
 """
 
 from __future__ import annotations
@@ -43,3 +45,15 @@ class SearchPending(Base):
         primary_key=True,
         autoincrement=False,
     )
+
+
+class SearchGramCount(Base):
+    """How many postings a gram has (at most: a cascaded delete does not decrement it).
+
+    A hint, never an answer: a search reads the gram with the smallest count first."""
+
+    __tablename__ = "search_gram_counts"
+    __table_args__ = ({"sqlite_with_rowid": False, "info": {"parley_derived": True}},)
+
+    gram: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    postings: Mapped[int] = mapped_column(BigInteger)

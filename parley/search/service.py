@@ -2,9 +2,10 @@
 
 Every page does bounded work. Candidates come from a window of at most `WINDOW` postings of
 the rarest bigram of the query (or, for 1-character queries, `ID_SPAN` message ids), plus the
-queued messages in that window; each is checked against the semantics in Python. When a
-window ends before the page is full, `next_cursor` continues below it, so a page can be short
-(even empty) and still have more: following cursors to the end equals a brute-force scan.
+queued messages in that window (`parley.search.candidates`); each is checked against the
+semantics in Python. When a window ends before the page is full, `next_cursor` continues
+below it, so a page can be short (even empty) and still have more: following cursors to the
+end equals a brute-force scan.
 """
 
 from __future__ import annotations
@@ -13,24 +14,21 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, true
+from sqlalchemy import ColumnElement, Row, Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from parley.accounts.api import directory
 from parley.chat.api import Message, message_payload, visible_to
 from parley.chat.api import hooks as chat_hooks
 from parley.rooms.api import Room, room_ids_of
+from parley.search.candidates import NO_CURSOR, Window, window
 from parley.search.hooks import hooks
-from parley.search.models import SearchGram, SearchPending
-from parley.search.text import highlights, matches, term_grams
+from parley.search.text import highlights, matches
 
-WINDOW = 2000
-ID_SPAN = 5000
-PROBE_CAP = 5000
-MAX_GRAMS = 12
-NO_CURSOR = 2**63 - 1
-#: candidates read per statement, newest first, until the page is full
-CHUNK = 100
+#: candidates a statement may name, newest first; it reads only as many as the page lacks
+CHUNK = 128
+#: ids a statement covers when the window is a plain id range
+SPAN_SLICE = 500
 
 
 @dataclass(frozen=True)
@@ -46,63 +44,6 @@ class Filters:
 class Page:
     items: list[dict[str, Any]]
     next_cursor: int | None
-
-
-async def _rarest(session: AsyncSession, grams: list[int]) -> int:
-    """The gram with the fewest postings, each counted only up to `PROBE_CAP`."""
-    best, best_count = grams[0], PROBE_CAP + 1
-    if len(grams) == 1:
-        return best
-    for gram in grams:
-        capped = select(SearchGram.message_id).where(SearchGram.gram == gram).limit(PROBE_CAP)
-        count = int(await session.scalar(select(func.count()).select_from(capped.subquery())) or 0)
-        if count < best_count:
-            best, best_count = gram, count
-    return best
-
-
-def _chosen_grams(terms: list[str]) -> list[int]:
-    """A few bigrams per term (first, middle, last): enough to prune, few enough to probe."""
-    chosen: dict[int, None] = {}
-    for term in terms:
-        grams = term_grams(term)
-        for gram in (grams[0], grams[len(grams) // 2], grams[-1]) if grams else ():
-            chosen.setdefault(gram, None)
-    return list(chosen)[:MAX_GRAMS]
-
-
-async def _window(
-    session: AsyncSession, terms: list[str], cursor: int
-) -> tuple[list[int] | None, int, list[int], int]:
-    """Indexed candidate ids below `cursor` (None: a plain id range), the window's floor
-    (0 when it reached the start), the grams each indexed candidate must hold, and the top
-    of the window (the cursor, or above the newest message)."""
-    grams = _chosen_grams([t for t in terms if len(t) >= 2])
-    if not grams:
-        if cursor == NO_CURSOR:
-            cursor = int(await session.scalar(select(func.max(Message.id))) or 0) + 1
-        return None, max(cursor - ID_SPAN, 0), [], cursor
-    driver = await _rarest(session, grams)
-    ids = list(
-        (
-            await session.execute(
-                select(SearchGram.message_id)
-                .where(SearchGram.gram == driver, SearchGram.message_id < cursor)
-                .order_by(SearchGram.message_id.desc())
-                .limit(WINDOW)
-            )
-        ).scalars()
-    )
-    floor = ids[-1] if len(ids) == WINDOW else 0
-    return ids, floor, [g for g in grams if g != driver], cursor
-
-
-def _has_gram(gram: int) -> ColumnElement[bool]:
-    return (
-        select(SearchGram.message_id)
-        .where(SearchGram.gram == gram, SearchGram.message_id == Message.id)
-        .exists()
-    )
 
 
 def _filtered(filters: Filters) -> list[ColumnElement[bool]]:
@@ -131,84 +72,90 @@ async def search_messages(
     cursor: int | None = None,
 ) -> Page:
     """The member's visible messages containing every term, newest first (see module doc)."""
-    below = cursor or NO_CURSOR
-    # the queue before the grams: the indexer moves a message from one to the other in one
-    # commit, and under READ COMMITTED each statement sees the latest, so in this order a
-    # message is always seen in at least one of them
-    pending = list(
-        (
-            await session.execute(
-                select(SearchPending.message_id)
-                .where(SearchPending.message_id < below)
-                .order_by(SearchPending.message_id.desc())
-                .limit(WINDOW)
-            )
-        ).scalars()
-    )
-    indexed, floor, must_hold, top = await _window(session, terms, below)
-    if len(pending) == WINDOW:
-        floor = max(floor, pending[-1])
-    pending = [i for i in pending if i >= floor]
-    visible = [
-        Message.room_id.in_(room_ids_of(member_id)),
-        visible_to(member_id),
-        Message.deleted_by.is_(None),
-        *_filtered(filters),
-    ]
-    found: list[tuple[Message, str | None]] = []
-    chunks: list[list[ColumnElement[bool]]]
-    if indexed is None:  # an id range, read in slices from the top
-        chunks = [
-            [Message.id < high, Message.id >= max(high - CHUNK * 5, floor)]
-            for high in range(top, floor, -CHUNK * 5)
-        ]
-    else:
-        queued = set(pending)
-        held = and_(*[_has_gram(g) for g in must_hold]) if must_hold else true()
-        ids = sorted({i for i in indexed if i >= floor} | queued, reverse=True)
-        chunks = [
-            [Message.id.in_(chunk), or_(Message.id.in_([i for i in chunk if i in queued]), held)]
-            for chunk in (ids[n : n + CHUNK] for n in range(0, len(ids), CHUNK))
-        ]
-    for where in chunks:
-        statement = (
-            select(Message, directory.c.nickname)
-            .outerjoin(directory, directory.c.id == Message.sender_id)
-            .where(*where, *visible)
-            .order_by(Message.id.desc())
+    candidates = await window(session, terms, cursor or NO_CURSOR, 2 * (limit + 1))
+    statement = (
+        select(
+            Message,
+            directory.c.nickname,
+            Room.name,
+            Room.kind,
+            hooks.has_file(Message.id).label("has_file"),
         )
-        for message, nickname in (await session.execute(statement)).all():
-            if matches(message.body, terms):
-                found.append((message, nickname))
-        if len(found) > limit:
-            break
-    next_cursor: int | None = floor or None
+        .join(Room, Room.id == Message.room_id)
+        .outerjoin(directory, directory.c.id == Message.sender_id)
+        .where(
+            Message.room_id.in_(room_ids_of(member_id)),
+            visible_to(member_id),
+            Message.deleted_by.is_(None),
+            *_filtered(filters),
+        )
+        .order_by(Message.id.desc())
+    )
+    found = await _read(session, statement, candidates, terms, limit + 1)
+    next_cursor: int | None = candidates.floor or None
     if len(found) > limit:
         found = found[:limit]
         next_cursor = found[-1][0].id
     return Page(await _items(session, found, terms), next_cursor)
 
 
+async def _read(
+    session: AsyncSession,
+    statement: Select[Any],
+    candidates: Window,
+    terms: list[str],
+    wanted: int,
+) -> list[Row[Any]]:
+    """Up to `wanted` matching rows of the window, newest first: each statement names the
+    next candidates (or id slice) and reads only as many rows as are still missing; when a
+    batch of candidates is used up, the next batch of the same window is read."""
+    found: list[Row[Any]] = []
+    ids, high, at = candidates.ids, candidates.top, 0
+    while len(found) < wanted:
+        where: list[ColumnElement[bool]]
+        if ids is None:
+            if high <= candidates.floor:
+                break
+            low = max(high - SPAN_SLICE, candidates.floor)
+            where = [Message.id < high, Message.id >= low]
+        else:
+            if at >= len(ids):
+                if candidates.rest is None:
+                    break
+                candidates = await window(
+                    session, terms, candidates.rest, 2 * wanted, floor=candidates.floor
+                )
+                ids, at = candidates.ids or [], 0
+                continue
+            chunk = ids[at : at + CHUNK]
+            where = [Message.id.in_(_padded(chunk))]
+        need = wanted - len(found)
+        rows = (await session.execute(statement.where(*where).limit(need))).all()
+        found.extend(row for row in rows if matches(row[0].body, terms))
+        last = rows[-1][0].id if len(rows) == need else None
+        if ids is None:
+            high = last if last is not None else low
+        else:
+            at = at + chunk.index(last) + 1 if last is not None else at + CHUNK
+    return found
+
+
+def _padded(ids: list[int]) -> list[int]:
+    """`ids` repeated at the end up to a power of two: a handful of distinct statements,
+    which the driver prepares once per connection, instead of one per list length."""
+    return ids + ids[-1:] * ((1 << (len(ids) - 1).bit_length()) - len(ids))
+
+
 async def _items(
-    session: AsyncSession, found: list[tuple[Message, str | None]], terms: list[str]
+    session: AsyncSession, found: list[Row[Any]], terms: list[str]
 ) -> list[dict[str, Any]]:
-    files = await chat_hooks.attachments_of(session, [m.id for m, _ in found])
-    room_ids = {message.room_id for message, _ in found}
-    rooms = {
-        room_id: {"id": room_id, "name": name, "kind": kind}
-        for room_id, name, kind in (
-            await session.execute(
-                select(Room.id, Room.name, Room.kind).where(Room.id.in_(room_ids))
-            )
-        ).all()
-    }
-    items = []
-    for message, nickname in found:
-        items.append(
-            {
-                "message": message_payload(message, nickname, files.get(message.id)),
-                "room": rooms[message.room_id],
-                "highlights": highlights(message.body, terms),
-            }
-        )
-    return items
+    with_files = [row[0].id for row in found if row.has_file]
+    files = await chat_hooks.attachments_of(session, with_files) if with_files else {}
+    return [
+        {
+            "message": message_payload(message, nickname, files.get(message.id)),
+            "room": {"id": message.room_id, "name": name, "kind": kind},
+            "highlights": highlights(message.body, terms),
+        }
+        for message, nickname, name, kind, _ in map(tuple, found)
+    ]

@@ -9,11 +9,16 @@ candidate is then checked exactly here.
 from __future__ import annotations
 
 import itertools
+import re
 import unicodedata
 
 from parley.core.text import search_key
 
 _SHIFT = 21  # code points are below 2**21
+
+#: text whose key is the body lowercased character for character (ASCII, Hangul syllables):
+#: its key offsets are its own
+_ONE_TO_ONE = re.compile("[\x00-\x7f\uac00-\ud7a3]*")
 
 MAX_QUERY_CHARS = 256
 MAX_TERMS = 8
@@ -102,13 +107,16 @@ def highlights(body: str, terms: list[str]) -> list[list[int]]:
     where that mapping does not reproduce the whole key (rare compositions) the body is one
     span, so a hit is never placed on the wrong characters."""
     key = search_key(body)
-    spans = _segments(body)
-    pieces = [search_key(body[s:e]) for s, e in spans]
-    if "".join(pieces) != key:
-        spans, pieces = [(0, len(body))], [key]
-    owner: list[int] = []  # key offset -> span index
-    for number, piece in enumerate(pieces):
-        owner.extend([number] * len(piece))
+    if _ONE_TO_ONE.fullmatch(body):
+        spans, owner = [(i, i + 1) for i in range(len(body))], list(range(len(body)))
+    else:
+        spans = _segments(body)
+        pieces = [search_key(body[s:e]) for s, e in spans]
+        if "".join(pieces) != key:
+            spans, pieces = [(0, len(body))], [key]
+        owner = []  # key offset -> span index
+        for number, piece in enumerate(pieces):
+            owner.extend([number] * len(piece))
     ranges: list[tuple[int, int]] = []
     for term in terms:
         at = key.find(term)

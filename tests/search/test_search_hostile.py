@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from parley.core.runtime import Runtime
-from parley.search import service
+from parley.search import candidates
 from parley.search.api import reindex
 from tests.search.conftest import make_room, search_all, send
 from tests.support.api import assert_problem, signup
@@ -100,8 +100,8 @@ async def test_each_page_does_bounded_work(
 ) -> None:
     """With a tiny window, a rare term among many candidates comes back over several short
     pages — each reads at most the window — and the pages together are exact."""
-    monkeypatch.setattr(service, "WINDOW", 3)
-    monkeypatch.setattr(service, "ID_SPAN", 3)
+    monkeypatch.setattr(candidates, "WINDOW", 3)
+    monkeypatch.setattr(candidates, "ID_SPAN", 3)
     alice = await signup(client)
     room = await make_room(client, alice)
     ids = [
@@ -125,3 +125,25 @@ async def test_each_page_does_bounded_work(
     assert [i for p in pages for i in p] == [ids[11], ids[10], ids[1]]
     one = await search_all(client, alice, q="실")
     assert [h["message"]["id"] for h in one] == [ids[8], ids[4], ids[0]]
+
+
+async def test_a_page_reads_further_batches_past_near_misses(
+    client: httpx.AsyncClient, runtime: Runtime
+) -> None:
+    """Messages holding every bigram of the term apart (`회의 의실`) fill the first batches of
+    candidates and fail the exact check: the page reads the next batches of the same window,
+    in order, and finds the hits below them."""
+    alice = await signup(client)
+    room = await make_room(client, alice)
+    hits = [await send(client, alice, room, f"회의실 {n}") for n in range(3)]
+    for n in range(15):
+        await send(client, alice, room, f"회의 의실 {n}")
+    newest = await send(client, alice, room, "새 회의실")
+    await reindex(runtime.db, everything=False)
+    response = await client.get(
+        "/api/v1/search/messages", params={"q": "회의실", "limit": 2}, headers=alice.headers
+    )
+    page = response.json()
+    assert [h["message"]["id"] for h in page["items"]] == [newest, hits[2]]
+    every = await search_all(client, alice, limit=2, q="회의실")
+    assert [h["message"]["id"] for h in every] == [newest, *hits[::-1]]
