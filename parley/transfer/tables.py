@@ -16,7 +16,9 @@ from parley.models import Base
 #: The outbox holds events already delivered or about to be, its lease a relay's claim; the
 #: search index (grams and the queue) is rebuilt from the messages: the database's triggers
 #: queue every imported message. So is any table whose `info` says `{"parley_derived": True}`.
-DERIVED: frozenset[str] = frozenset({"outbox", "outbox_lease", "search_grams", "search_pending"})
+DERIVED: frozenset[str] = frozenset(
+    {"outbox", "outbox_lease", "search_grams", "search_gram_counts", "search_pending"}
+)
 
 
 def is_derived(table: Table) -> bool:
