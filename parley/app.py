@@ -32,6 +32,7 @@ from parley.flows.retention import RetentionJob
 from parley.flows.views import router as flows_router
 from parley.integrations.api import router as integrations_router
 from parley.notices.views import router as notices_router
+from parley.notify.api import router as push_router
 from parley.realtime.gateway import GatewayMiddleware
 from parley.realtime.service import start_realtime, stop_realtime
 from parley.realtime.views import router as realtime_router
@@ -107,6 +108,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
     app.include_router(reports_router, prefix=API_PREFIX)
     app.include_router(admin_router, prefix=API_PREFIX)
     app.include_router(search_router, prefix=API_PREFIX)
+    app.include_router(push_router, prefix=API_PREFIX)
     app.mount(
         "/static/swagger",
         StaticFiles(directory=ops.SWAGGER_UI_DIR),

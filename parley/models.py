@@ -10,6 +10,7 @@ from parley.core.database import Base
 from parley.files import models as files_models
 from parley.integrations import models as integrations_models
 from parley.notices import models as notices_models
+from parley.notify import models as notify_models
 from parley.rooms import models as rooms_models
 from parley.search import models as search_models
 from parley.social import models as social_models
@@ -25,6 +26,7 @@ __all__ = [
     "files_models",
     "integrations_models",
     "notices_models",
+    "notify_models",
     "outbox",
     "rooms_models",
     "search_models",

@@ -1,7 +1,7 @@
 """search: postings per gram (issue 15, speed)
 
 Revision ID: 0011_search_counts
-Revises: 0009_oidc
+Revises: 0010_push
 Create Date: 2026-12-02 01:00:00
 
 - `search_gram_counts` (gram, postings): how many messages hold each bigram, kept by the
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0011_search_counts"
-down_revision: str | None = "0009_oidc"
+down_revision: str | None = "0010_push"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -15,7 +15,7 @@ from parley.accounts import bots, community, moderation
 from parley.accounts.auth import authenticate, read_credentials
 from parley.accounts.bots import BotPrincipal
 from parley.accounts.deps import ACCESS_COOKIE, CurrentAdmin, CurrentMember
-from parley.accounts.models import Member, SignupInvite
+from parley.accounts.models import AuthSession, Member, SignupInvite
 from parley.accounts.recovery import issue_admin_code
 from parley.accounts.schemas import (
     MemberOut,
@@ -47,6 +47,7 @@ __all__ = [
     "SignupInvite",
     "SignupRequest",
     "WithdrawRequest",
+    "active_session_ids",
     "authenticate",
     "bots",
     "check_password",
@@ -104,3 +105,14 @@ async def lock_members(session: AsyncSession, member_ids: Iterable[int]) -> list
         .with_for_update(key_share=True)
     )
     return list(rows)
+
+
+async def active_session_ids(session: AsyncSession, session_ids: Iterable[str]) -> set[str]:
+    """Those of the login sessions that exist and are not revoked (logged out, ended)."""
+    ids = sorted(set(session_ids))
+    if not ids:
+        return set()
+    rows = await session.scalars(
+        select(AuthSession.id).where(AuthSession.id.in_(ids), AuthSession.revoked_at.is_(None))
+    )
+    return set(rows)

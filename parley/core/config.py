@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 import tomllib
+from collections.abc import Callable
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -25,6 +26,7 @@ RoleName = Literal["all", "api", "gateway"]
 SUPPORTED_DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg", "mysql+aiomysql")
 MIB = 1024 * 1024
 SECRET_FILE_NAME = "parley.secret"  # noqa: S105 - a file name, not a secret
+VAPID_FILE_NAME = "parley.vapid"
 
 
 class ConfigError(Exception):
@@ -115,6 +117,17 @@ class Settings(BaseSettings):
     #: outgoing webhooks (and push endpoints) may use `http` and non-public addresses:
     #: for tests and development only (DESIGN §9, §12)
     allow_insecure_endpoints: bool = False
+
+    # -- Web Push (parley/notify, docs/notifications.md) ----------------------------------
+    #: false: pushes say who wrote where, never the message text
+    push_previews: bool = True
+    #: the VAPID private key (PEM, or the base64url 32-byte scalar); unset: generated once
+    #: into `parley.vapid` beside the secret key and reused (every process must share it)
+    vapid_private_key: str | None = Field(default=None, repr=False)
+    #: the VAPID `sub` claim: a `mailto:` or `https:` contact for push services' operators
+    vapid_subject: Annotated[str, Field(pattern=r"^(mailto:|https://)[^\s]{1,200}$")] = (
+        "mailto:admin@localhost"
+    )
 
     # -- OpenID Connect login (parley/accounts/oidc.py, DESIGN §12) ------------------------
     #: the provider's issuer URL (discovery at `/.well-known/openid-configuration`); unset: off
@@ -270,40 +283,61 @@ class Settings(BaseSettings):
             return self.secret_key
         return load_or_create_secret(self.resolved_data_dir / SECRET_FILE_NAME)
 
+    def vapid_key_text(self, generate: Callable[[], str]) -> str:
+        """The VAPID private key as configured, else kept like the secret key: generated
+        once (by `generate`, which `parley.notify` supplies) into a 0600 file and reused."""
+        if self.vapid_private_key:
+            return self.vapid_private_key
+        path = self.resolved_data_dir / VAPID_FILE_NAME
+        return load_or_create_key_file(
+            path, generate, what="VAPID key", setting="PARLEY_VAPID_PRIVATE_KEY", min_length=40
+        )
+
 
 def load_or_create_secret(path: Path) -> str:
-    """Read the stored key, or create it atomically with owner-only permissions.
+    """Read the stored secret key, or create it atomically with owner-only permissions."""
+    return load_or_create_key_file(
+        path, lambda: secrets.token_urlsafe(48), what="secret key", setting="PARLEY_SECRET_KEY"
+    )
+
+
+def load_or_create_key_file(
+    path: Path, generate: Callable[[], str], *, what: str, setting: str, min_length: int = 32
+) -> str:
+    """Read a stored key, or create it atomically with owner-only permissions.
 
     Any filesystem failure becomes a `ConfigError` naming the file, so a server that cannot
     keep its key stops with a sentence, not a traceback.
     """
     try:
-        return _read_secret(path)
+        return _read_key(path, what, min_length)
     except FileNotFoundError:
         pass
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
-        raise ConfigError(f"cannot read the secret key file {path}: {reason}") from None
-    key = secrets.token_urlsafe(48)
+        raise ConfigError(f"cannot read the {what} file {path}: {reason}") from None
+    key = generate()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return load_or_create_secret(path)  # another process created it first: use theirs
+    except FileExistsError:  # another process created it first: use theirs
+        return load_or_create_key_file(
+            path, generate, what=what, setting=setting, min_length=min_length
+        )
     except OSError as exc:
         raise ConfigError(
-            f"cannot create the secret key file {path}: {exc.strerror}"
-            " (set PARLEY_SECRET_KEY or PARLEY_DATA_DIR)"
+            f"cannot create the {what} file {path}: {exc.strerror}"
+            f" (set {setting} or PARLEY_DATA_DIR)"
         ) from None
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(key + "\n")
     return key
 
 
-def _read_secret(path: Path) -> str:
+def _read_key(path: Path, what: str, min_length: int) -> str:
     key = path.read_text(encoding="utf-8").strip()
-    if len(key) < 32:
-        raise ConfigError(f"secret key file {path} is too short; delete it to regenerate")
+    if len(key) < min_length:
+        raise ConfigError(f"{what} file {path} is too short; delete it to regenerate")
     if path.stat().st_mode & 0o077:
         path.chmod(0o600)  # a copied or restored file may have lost its owner-only mode
     return key

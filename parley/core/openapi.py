@@ -86,6 +86,10 @@ SPECIFIC: list[tuple[str, str, dict[int, str]]] = [
     ("post", r"/me/2fa/setup", {409: "`two_factor_on`"}),
     ("post", r"/me/2fa/enable", {409: "`two_factor_not_set_up`, `two_factor_on`"}),
     ("post", r"/me/2fa/disable", {409: "`two_factor_not_set_up`"}),
+    ("get", r"/me/rooms/\{room_id\}/settings", {403: "`not_a_member`"}),
+    ("put", r"/me/rooms/\{room_id\}/settings", {403: "`not_a_member`"}),
+    ("post", r"/me/push-subscriptions", {422: "`endpoint_refused`, `invalid_subscription_keys`"}),
+    ("delete", r"/me/push-subscriptions/\{subscription_id\}", {404: "`subscription_not_found`"}),
 ]
 UNSAFE = frozenset({"post", "put", "patch", "delete"})
 _PATH_PARAM = re.compile(r"\{[^}]+\}")

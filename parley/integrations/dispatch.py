@@ -24,10 +24,10 @@ import orjson
 from sqlalchemy import select, update
 
 from parley.chat.api import SendRejected
+from parley.core.addresses import pinned_request, resolve
 from parley.core.database import utcnow
 from parley.core.errors import ParleyError
 from parley.core.runtime import Runtime
-from parley.integrations.addresses import resolve
 from parley.integrations.models import OutgoingWebhook
 
 log = logging.getLogger("parley.integrations")
@@ -192,20 +192,12 @@ class Dispatcher:
         body = orjson.dumps(payload)
         stamp = str(int(time.time()))
         headers = {
-            "Host": target.host_header,
             "Content-Type": "application/json",
             "User-Agent": "Parley-Webhook",
             "X-Parley-Timestamp": stamp,
             "X-Parley-Signature": sign(hook.secret, stamp, body),
         }
-        request = self._client.build_request(
-            "POST",
-            target.connect_url,  # the checked address itself: no second resolution
-            content=body,
-            headers=headers,
-            timeout=self.timeout,
-            extensions={"sni_hostname": target.host},
-        )
+        request = pinned_request(self._client, target, body, headers, self.timeout)
         async with asyncio.timeout(self.timeout):
             response = await self._client.send(request, stream=True)
             try:

@@ -9,10 +9,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from parley.accounts.api import Principal
+from parley.core.addresses import resolve
 from parley.core.errors import ParleyError, not_found
 from parley.core.runtime import Runtime
 from parley.integrations.access import require_manager, seat_webhook_bot
-from parley.integrations.addresses import resolve
 from parley.integrations.models import OutgoingWebhook
 
 MAX_PER_ROOM = 20

@@ -280,6 +280,8 @@ class Session:
         data = UNSET if frame.data is None else frame.data
         relayed = encode(ServerCall(room_id, me, frame.action, data))
         await self.realtime.publish(RoomEvent(None, relayed, audience=frozenset({to})))
+        if frame.action == "request":  # rings by push too when the callee has no socket
+            self.realtime.push.call(room_id, me, to)
 
     async def on_ping(self, frame: ClientPing) -> None:
         self.reply(ServerPong(frame.id))

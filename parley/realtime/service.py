@@ -18,6 +18,7 @@ from parley.core.runtime import Runtime
 from parley.core.text import clean_body
 from parley.flows.api import CommandDone, SendPath
 from parley.integrations.api import Dispatcher
+from parley.notify.api import PushDispatcher
 from parley.realtime.bus import EventBus
 from parley.realtime.bus_remote import RemoteBus
 from parley.realtime.cluster import build_components
@@ -50,6 +51,8 @@ class Realtime:
         self.integrations = Dispatcher(runtime)
 
         self.presence = parts.presence
+        #: Web Push to members with no open socket, fed like the webhooks
+        self.push = PushDispatcher(runtime, self.presence.online)
         self.tickets = parts.tickets
         self.send_limits = parts.send_limits
         self.call_limits = parts.call_limits
@@ -70,6 +73,7 @@ class Realtime:
         await self.bus.start(self._on_event)
         self.writer.start()
         self.integrations.start()
+        self.push.start()
 
         if self.settings.role != "gateway":  # the api side publishes the outbox
             self.relay.start()
@@ -87,6 +91,7 @@ class Realtime:
         await self.relay.stop()
         await self.writer.stop()
         await self.integrations.stop()
+        await self.push.stop()
 
         self.presence.close()
         for task in list(self._tasks):
@@ -119,6 +124,7 @@ class Realtime:
         for frame in frames:
             self.bus.post(message_event(frame))
         self.integrations.feed(frames)
+        self.push.feed(frames)
 
     @property
     def retry_after_seconds(self) -> float:

@@ -28,6 +28,7 @@ from parley.rooms.moderation import (
     send_restrictions,
     transfer_ownership,
 )
+from parley.rooms.notify import NotifyLevel, levels_of
 from parley.rooms.retention import mark_purged, purged_seq_of, retention_plan, set_retention
 from parley.rooms.schemas import MemberId, MyRoomOut, RoomOut, RoomUpdate
 from parley.rooms.service import delete_room, leave_all_rooms, update_room
@@ -35,6 +36,7 @@ from parley.rooms.service import delete_room, leave_all_rooms, update_room
 __all__ = [
     "MemberId",
     "MyRoomOut",
+    "NotifyLevel",
     "Room",
     "RoomOut",
     "RoomUpdate",
@@ -54,6 +56,7 @@ __all__ = [
     "is_moderator",
     "last_seqs",
     "leave_all_rooms",
+    "levels_of",
     "load_room",
     "mark_purged",
     "membership",

@@ -15,6 +15,7 @@ from parley.accounts.api import Member, directory
 from parley.core.text import contains_pattern
 from parley.rooms.hooks import hooks
 from parley.rooms.models import Room, RoomBan, RoomInvite, RoomMember
+from parley.rooms.notify import level_of
 from parley.rooms.schemas import (
     BanOut,
     InviteOut,
@@ -51,7 +52,7 @@ async def my_rooms(session: AsyncSession, member_id: int) -> list[MyRoomOut]:
     """Every room of the member, most recently active first."""
     rows = list(
         await session.execute(
-            select(Room, RoomMember.role, RoomMember.last_read_seq)
+            select(Room, RoomMember)
             .join(RoomMember, RoomMember.room_id == Room.id)
             .where(RoomMember.member_id == member_id)
         )
@@ -59,23 +60,27 @@ async def my_rooms(session: AsyncSession, member_id: int) -> list[MyRoomOut]:
     previews = {
         room_id: MessagePreview.model_validate(payload)
         for room_id, payload in (
-            await hooks.latest_visible(session, member_id, [room.id for room, _, _ in rows])
+            await hooks.latest_visible(session, member_id, [room.id for room, _ in rows])
         ).items()
     }
-    behind = {room.id: read for room, _, read in rows if room.last_seq > read}
+    behind = {
+        room.id: seat.last_read_seq for room, seat in rows if room.last_seq > seat.last_read_seq
+    }
     unread = await hooks.unread_counts(session, member_id, behind)
     mentioned = await hooks.mention_counts(session, member_id, behind)
     result = [
         MyRoomOut(
             **RoomOut.model_validate(room).model_dump(),
-            role=role,
+            role=seat.role,
             last_seq=room.last_seq,
-            last_read_seq=last_read,
+            last_read_seq=seat.last_read_seq,
             unread=unread.get(room.id, 0),
             mentions=mentioned.get(room.id, 0),
             last_message=previews.get(room.id),
+            notify=level_of(room.kind, seat.notify),
+            muted_until=seat.notify_muted_until,
         )
-        for room, role, last_read in rows
+        for room, seat in rows
     ]
     result.sort(
         key=lambda r: (r.last_message.created_at if r.last_message else r.created_at, r.id),

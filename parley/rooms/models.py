@@ -53,6 +53,11 @@ class RoomMember(Base):
     role: Mapped[str] = mapped_column(String(8), default="member")  # owner | admin | member
     joined_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_read_seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    #: notification level: all | mentions | none; NULL: the room kind's default
+    #: (`parley.rooms.notify.DEFAULT_LEVELS`)
+    notify: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    #: no notification at all until then (NULL: not muted)
+    notify_muted_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class RoomBan(Base):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from parley.accounts.api import MemberSummary
 from parley.core.database import MAX_BIGINT
@@ -20,6 +20,7 @@ SlowMode = Annotated[int, Field(ge=0, le=86_400)]
 #: a member id in a body: a positive 64-bit integer, so huge numbers are a 422, not a 500
 MemberId = Annotated[int, Field(ge=1, le=MAX_BIGINT)]
 Role = Literal["owner", "admin", "member"]
+NotifyLevelName = Literal["all", "mentions", "none"]
 
 
 class RoomCreate(StrictModel):
@@ -113,6 +114,9 @@ class MyRoomOut(RoomOut):
     #: unread messages that mention the caller (`<@id>` or `<@room>`), capped the same way
     mentions: int = 0
     last_message: MessagePreview | None
+    #: the caller's notification level here (`PUT /me/rooms/{id}/settings`)
+    notify: NotifyLevelName = "mentions"
+    muted_until: datetime | None = None
 
 
 class RoomMemberOut(BaseModel):
@@ -153,3 +157,19 @@ class BanOut(BaseModel):
 
 class RoleChange(StrictModel):
     role: Literal["admin", "member"]
+
+
+class NotifySettingsIn(StrictModel):
+    """`notify`: which messages notify (push, browser notifications); `muted_until`: none at
+    all until then (an ISO 8601 date-time with its offset; null or absent: not muted)."""
+
+    notify: NotifyLevelName
+    muted_until: AwareDatetime | None = None
+
+
+class NotifySettingsOut(BaseModel):
+    room_id: int
+    notify: NotifyLevelName
+    muted_until: datetime | None
+    #: true while the member never chose: direct rooms default to `all`, others to `mentions`
+    is_default: bool

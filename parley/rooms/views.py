@@ -14,7 +14,7 @@ from parley.core.deps import DbSession, IdPath, PageQuery, ReadSession, RuntimeD
 from parley.core.http import ParleyRoute
 from parley.core.schemas import Page
 from parley.core.text import printable_line
-from parley.rooms import listing, membership, retention, service
+from parley.rooms import listing, membership, notify, retention, service
 from parley.rooms.guard import RoomAccess
 from parley.rooms.listing import BROWSE_PAGE_SIZE, MEMBERS_PAGE_SIZE
 from parley.rooms.models import Room
@@ -24,6 +24,8 @@ from parley.rooms.schemas import (
     InviteOut,
     InviteRequest,
     MyRoomOut,
+    NotifySettingsIn,
+    NotifySettingsOut,
     RetentionUpdate,
     RoleChange,
     RoomCreate,
@@ -71,6 +73,33 @@ async def browse_rooms(
 async def my_rooms(principal: CurrentMember, session: ReadSession) -> list[MyRoomOut]:
     """The caller's rooms, most recently active first, with unread counts and a preview."""
     return await listing.my_rooms(session, principal.id)
+
+
+@router.get("/me/rooms/{room_id}/settings")
+async def get_room_settings(
+    room_id: IdPath, principal: CurrentMember, session: ReadSession
+) -> NotifySettingsOut:
+    """The caller's notification level in the room (members only)."""
+    return _settings(await notify.get_level(session, room_id, principal.id))
+
+
+@router.put("/me/rooms/{room_id}/settings")
+async def put_room_settings(
+    room_id: IdPath, body: NotifySettingsIn, principal: CurrentMember, session: DbSession
+) -> NotifySettingsOut:
+    """Set the caller's notification level in the room: `all` messages, only `mentions`
+    (and whispers), or `none`; `muted_until` silences every notification until then."""
+    level = await notify.set_level(session, room_id, principal.id, body.notify, body.muted_until)
+    return _settings(level)
+
+
+def _settings(level: notify.NotifyLevel) -> NotifySettingsOut:
+    return NotifySettingsOut(
+        room_id=level.room_id,
+        notify=level.notify,
+        muted_until=level.muted_until,
+        is_default=level.is_default,
+    )
 
 
 @router.get("/me/invites")

@@ -6,6 +6,7 @@ from parley.social.direct import find_direct_room, peers_of, record_direct_room
 from parley.social.schemas import DirectRoomOut, MemberRequest
 from parley.social.service import (
     blocked_error,
+    blocked_pairs_with,
     blocked_sends,
     friend_ids,
     has_blocked,
@@ -18,6 +19,7 @@ __all__ = [
     "DirectRoomOut",
     "MemberRequest",
     "blocked_error",
+    "blocked_pairs_with",
     "blocked_sends",
     "find_direct_room",
     "friend_ids",

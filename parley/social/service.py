@@ -81,6 +81,24 @@ async def is_blocked(session: AsyncSession, a: int, b: int) -> bool:
     return row is not None
 
 
+async def blocked_pairs_with(
+    session: AsyncSession, member_id: int, others: Iterable[int]
+) -> set[int]:
+    """Those among `others` who blocked `member_id` or whom `member_id` blocked (one query)."""
+    others = list(others)
+    if not others:
+        return set()
+    rows = await session.execute(
+        select(Block.blocker_id, Block.blocked_id).where(
+            or_(
+                and_(Block.blocker_id == member_id, Block.blocked_id.in_(others)),
+                and_(Block.blocked_id == member_id, Block.blocker_id.in_(others)),
+            )
+        )
+    )
+    return {blocked if blocker == member_id else blocker for blocker, blocked in rows}
+
+
 def blocked_sends(conn: Connection, sends: Iterable[Send]) -> set[Send]:
     """The sends a block forbids, in one statement for a whole batch of the message writer
     (synchronous Core: it runs inside the writer's batch).

@@ -34,6 +34,7 @@ from parley.web import (
     mention_views,
     notice_views,
     oidc_views,
+    pwa_views,
     room_views,
     search_views,
     social_views,
@@ -61,6 +62,7 @@ router.include_router(search_views.router)
 router.include_router(mention_views.router)
 router.include_router(admin_views.router)
 router.include_router(oidc_views.router)
+router.include_router(pwa_views.router)
 HOME_NOTICES = 5
 LANG_COOKIE_SECONDS = 365 * 86_400
 

@@ -13,8 +13,8 @@ import uuid
 import httpx
 import pytest
 
+from parley.core.addresses import resolve
 from parley.core.runtime import Runtime
-from parley.integrations.addresses import resolve
 from tests.integrations.conftest import Receiver
 from tests.support.ws import Server
 

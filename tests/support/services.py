@@ -127,11 +127,17 @@ def create_backend_database(backend: str, tmp_dir: Path, label: str = "test") ->
     return url
 
 
+TEST_VAPID_KEY = "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE"
+
+
 def test_settings(database_url: str, **overrides: object) -> Settings:
     """Settings for tests: real database, cheap password hashing, a fixed key."""
     values: dict[str, object] = {
         "database_url": database_url,
         "secret_key": "test-secret-key-" + "x" * 32,
+        # a fixed VAPID key (the base64url P-256 scalar 1…1), so no `parley.vapid` is
+        # generated into the working directory of a non-SQLite test
+        "vapid_private_key": TEST_VAPID_KEY,
         "argon2_time_cost": 1,
         "argon2_memory_kib": 1024,
         "argon2_parallelism": 1,

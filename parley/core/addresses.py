@@ -1,4 +1,6 @@
-"""Where an outgoing webhook may point: `https` and public addresses (DESIGN §9, §12).
+"""Where outgoing requests (webhooks, Web Push) may point: `https` and public addresses.
+
+DESIGN §9 and §12; `parley.integrations` and `parley.notify` both check their endpoints here.
 
 `PARLEY_ALLOW_INSECURE_ENDPOINTS=true` (tests, development) allows `http` and any address.
 Otherwise the host is resolved and every address must be public (no loopback, private,
@@ -14,6 +16,8 @@ import ipaddress
 import socket
 from dataclasses import dataclass
 from urllib.parse import urlsplit
+
+import httpx
 
 from parley.core.errors import ParleyError
 
@@ -98,3 +102,22 @@ async def resolve(url: str, allow_insecure: bool) -> Target:
         if bad:  # one private answer is enough to refuse: the client could pick it
             raise refused(f"{host} resolves to a non-public address ({bad[0]})")
     return Target(scheme, host, port, addresses[0], path)
+
+
+def pinned_request(
+    client: httpx.AsyncClient,
+    target: Target,
+    content: bytes,
+    headers: dict[str, str],
+    timeout: float,
+) -> httpx.Request:
+    """A POST to the checked address itself (no second resolution), presenting the host
+    name in the Host header and in TLS SNI."""
+    return client.build_request(
+        "POST",
+        target.connect_url,
+        content=content,
+        headers={"Host": target.host_header, **headers},
+        timeout=timeout,
+        extensions={"sni_hostname": target.host},
+    )
