@@ -13,6 +13,7 @@ import { Members, initInvites } from "./members.js";
 import { Pins } from "./pins.js";
 import { claim, listen, socket, start as startSocket } from "./live.js";
 import { initRoomAdmin } from "./room-admin.js";
+import { initRoomNotify } from "./room-notify.js";
 import { setNameLookup } from "./render.js";
 import { SeenBy } from "./seen.js";
 import { Timeline } from "./timeline.js";
@@ -385,6 +386,7 @@ addEventListener("pagehide", () => {
 });
 initInvites(roomId, $("invite-form"));
 initRoomAdmin(roomId, members); // owners and room admins only (_room_admin.html)
+initRoomNotify(roomId); // my notification level here (_room_notify.html)
 if (matchMedia("(max-width: 47.99rem)").matches) $("people").open = false;
 
 async function start() {

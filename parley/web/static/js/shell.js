@@ -51,6 +51,14 @@ async function loadRooms() {
   subscribeAll();
 }
 
+// the room page's notification control changed my level: desktop notifications follow it
+addEventListener("parley:notify", (event) => {
+  const room = rooms.get(event.detail.room_id);
+  if (!room) return;
+  room.notify = event.detail.notify;
+  room.muted_until = event.detail.muted_until;
+});
+
 async function loadInvites() {
   const invites = await api("GET", "/api/v1/me/invites");
   const section = $("shell-invites");
