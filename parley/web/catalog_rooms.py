@@ -70,7 +70,18 @@ EN: dict[str, str] = {
     "error.mute_not_found": "That member is not muted.",
     "error.validation_failed": "A value is not valid.",
     "error.direct_room": "Direct conversations cannot be managed.",
+    "room_admin.retention": "Message history",
+    "room_admin.retention_hint": "How long this room keeps messages. Older ones are deleted for everyone, with their files; this cannot be undone.",
+    "room_admin.retention_keep": "Keep messages",
+    "room_admin.retention_default_days": "As the server does ({days} days)",
+    "room_admin.retention_default_forever": "As the server does (forever)",
+    "room_admin.retention_forever": "Forever",
+    "room_admin.retention_days": "For a number of days",
+    "room_admin.retention_days_label": "Days",
+    "room_admin.retention_save": "Save history setting",
+    "js.ra_retention_saved": "Saved. Older messages go at the next clean-up.",
 }
+
 
 KO: dict[str, str] = {
     "room.upload_limit": "(최대 {mb} MB)",
@@ -138,4 +149,14 @@ KO: dict[str, str] = {
     "error.mute_not_found": "그 멤버는 발언 금지되어 있지 않습니다.",
     "error.validation_failed": "올바르지 않은 값이 있습니다.",
     "error.direct_room": "1:1 대화는 관리할 수 없습니다.",
+    "room_admin.retention": "메시지 보관",
+    "room_admin.retention_hint": "이 대화방이 메시지를 얼마나 보관할지 정합니다. 지난 메시지는 파일과 함께 모두에게서 지워지며 되돌릴 수 없습니다.",
+    "room_admin.retention_keep": "메시지 보관 기간",
+    "room_admin.retention_default_days": "서버 설정대로 ({days}일)",
+    "room_admin.retention_default_forever": "서버 설정대로 (영구)",
+    "room_admin.retention_forever": "영구 보관",
+    "room_admin.retention_days": "정한 날수만큼",
+    "room_admin.retention_days_label": "일수",
+    "room_admin.retention_save": "보관 설정 저장",
+    "js.ra_retention_saved": "저장했습니다. 지난 메시지는 다음 정리 때 지워집니다.",
 }

@@ -159,6 +159,8 @@ async def room_page(
         "upload_mb": megabytes(runtime.settings.upload_max_bytes),
         # the room management panel (_room_admin.html); the API authorises every action
         "manages_room": role in MODERATORS and room.kind != "direct",
+        # PARLEY_RETENTION_DAYS (0: forever), what "the server's default" means in the panel
+        "instance_retention_days": runtime.settings.retention_days,
     }
     return render(request, "room.html", context, page_data=page_data)
 

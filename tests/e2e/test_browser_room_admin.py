@@ -101,7 +101,7 @@ def test_owner_manages_the_room_through_the_panel(
     admin.get_by_label("Topic (optional)").fill("a **new** topic")
     admin.get_by_label("Slow mode (seconds)").fill("30")
     admin.get_by_label("Private: only invited members can join").check()
-    admin.get_by_role("button", name="Save").click()
+    admin.get_by_role("button", name="Save", exact=True).click()
     expect(admin.locator("#ra-settings .ra-status")).to_have_text("Saved.")
     expect(page.locator("#room-name")).to_have_text(new_name)
     detail = api_get(web_server, room.owner[0], f"/api/v1/rooms/{room.id}")
@@ -111,7 +111,7 @@ def test_owner_manages_the_room_through_the_panel(
     assert detail["is_private"] is True
     # a bad value is refused on the page and nothing is sent
     admin.get_by_label("Slow mode (seconds)").fill("999999")
-    admin.get_by_role("button", name="Save").click()
+    admin.get_by_role("button", name="Save", exact=True).click()
     expect(admin.locator("#ra-settings .ra-status")).to_have_text(
         "Enter a whole number from 0 to 86400."
     )
@@ -339,3 +339,34 @@ def test_screenshots_of_the_panel_and_people(
         assert tall == [], f"buttons wrapped at {width}px: {tall}"
         watched.assert_clean()
         watched.close()
+
+
+def test_owner_sets_the_rooms_message_history(
+    owner_page: Watched, room: Room, web_server: WebServer
+) -> None:
+    from playwright.sync_api import expect
+
+    page = owner_page.page
+    admin = panel(page)
+    section = admin.locator("#ra-retention")
+    expect(section.locator("#ra-retention-mode")).to_have_value("default")
+    expect(section.locator("#ra-retention-days-field")).to_be_hidden()
+    section.locator("#ra-retention-mode").select_option("days")
+    section.locator("#ra-retention-days").fill("0")
+    section.get_by_role("button").click()
+    expect(section.locator(".ra-status")).to_have_class(re.compile("is-error"))
+    section.locator("#ra-retention-days").fill("30")
+    section.get_by_role("button").click()
+    expect(section.locator(".ra-status")).not_to_have_class(re.compile("is-error"))
+    expect(section.locator(".ra-status")).to_contain_text("Saved")
+    base = f"/api/v1/rooms/{room.id}"
+    assert api_get(web_server, room.owner[0], base)["retention_days"] == 30
+    page.reload()
+    admin = panel(page)
+    expect(admin.locator("#ra-retention-mode")).to_have_value("days")
+    expect(admin.locator("#ra-retention-days")).to_have_value("30")
+    admin.locator("#ra-retention-mode").select_option("forever")
+    admin.locator("#ra-retention").get_by_role("button").click()
+    expect(admin.locator("#ra-retention .ra-status")).to_contain_text("Saved")
+    assert api_get(web_server, room.owner[0], base)["retention_days"] == 0
+    owner_page.assert_clean()

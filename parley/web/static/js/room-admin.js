@@ -4,16 +4,17 @@
 // (reloaded on `member` frames), so a change made elsewhere shows here too.
 import { api, ApiError } from "./api.js";
 import { data, errorText, formatTime, t } from "./page-data.js";
+import { initRetention } from "./room-retention.js";
 
 const RANK = { owner: 2, admin: 1, member: 0 };
 const MUTE_CHOICES = [600, 3600, 86_400]; // seconds
 const $ = (id) => document.getElementById(id);
 
-function problemText(error) {
+export function problemText(error) {
   return error instanceof ApiError ? errorText(error.code) : t("error");
 }
 
-function say(section, text, isError = false) {
+export function say(section, text, isError = false) {
   const node = section.querySelector(".ra-status");
   node.textContent = text;
   node.classList.toggle("is-error", isError);
@@ -344,5 +345,6 @@ export function initRoomAdmin(roomId, members) {
   if (!panel) return null;
   const admin = new RoomAdmin(roomId, members, panel);
   admin.membersChanged();
+  initRetention(roomId);
   return admin;
 }
