@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import os
-import subprocess
-import sys
 
 from tests.realtime.test_event_path import closed_with, still_open
 from tests.scaleout.conftest import StartCluster
 from tests.support.api import PASSWORD
+from tests.support.live import create_site_admin
 from tests.support.server import ServerProcess
 from tests.support.ws import Member, Server
 
@@ -22,27 +21,6 @@ def _process_env(process: ServerProcess) -> dict[str, str]:
     return {k.decode(): v.decode() for k, v in pairs}
 
 
-def _create_admin(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "parley",
-            "admin",
-            "create",
-            "--login-id",
-            "clusteradmin",
-            "--password-stdin",
-        ],
-        env=env,
-        input=PASSWORD + "\n",
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-
-
 async def test_a_suspension_closes_sockets_on_every_process(
     start_cluster: StartCluster, shared_redis: str
 ) -> None:
@@ -52,7 +30,7 @@ async def test_a_suspension_closes_sockets_on_every_process(
         **{k: v for k, v in _process_env(processes[0]).items() if k.startswith("PARLEY_")},
     }
     env.pop("PARLEY_ROLE", None)
-    made = await asyncio.to_thread(_create_admin, env)
+    made = await asyncio.to_thread(create_site_admin, "clusteradmin", env)
     assert made.returncode == 0, made.stderr
     here, there = (Server(p.base_url) for p in processes)
     try:
