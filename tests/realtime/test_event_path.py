@@ -116,11 +116,10 @@ async def test_logout_closes_that_sessions_sockets_only(server: Server) -> None:
     first = await server.member()
     second = await _login_again(server, first)
     ws_first, ws_second = await server.connect(first), await server.connect(second)
-    loop = asyncio.get_running_loop()
-    started = loop.time()
     await server.http.post("/auth/logout", json={"refresh_token": first.refresh_token})
-    assert await closed_with(ws_first) == 4001
-    assert loop.time() - started < 5
+    # at once: closed by the logout (session_ended says so), not when the access token runs
+    # out; the wait is generous for a loaded machine, not a measure of speed
+    assert await closed_with(ws_first, 30) == 4001
     ended = [f for f in ws_first.frames if f.get("type") == "session_ended"]
     assert ended and ended[0]["reason"] == "logout"
     assert await still_open(ws_second)
