@@ -17,7 +17,7 @@ from parley.realtime.relay import OutboxRelay
 from tests.realtime.test_hub import ROOM, message, settle, subscribed_hub
 from tests.support.api import PASSWORD
 from tests.support.services import test_settings
-from tests.support.ws import Member, Server, WsClient
+from tests.support.ws import Server, WsClient
 
 TRIALS = 5
 
@@ -86,17 +86,6 @@ async def test_a_removed_member_receives_nothing_of_a_later_seq(
     assert leaks == [[]] * TRIALS
 
 
-async def _login_again(server: Server, member: Member) -> Member:
-    body = (
-        await server.http.post(
-            "/auth/login", json={"login_id": member.login_id, "password": PASSWORD}
-        )
-    ).json()
-    return Member(
-        member.id, member.login_id, member.nickname, body["access_token"], body["refresh_token"]
-    )
-
-
 async def closed_with(ws: WsClient, seconds: float = 5.0) -> int | None:
     """The close code once the server closes the socket within `seconds`, else None."""
     await _drain(ws, seconds)
@@ -114,7 +103,7 @@ async def still_open(ws: WsClient) -> bool:
 
 async def test_logout_closes_that_sessions_sockets_only(server: Server) -> None:
     first = await server.member()
-    second = await _login_again(server, first)
+    second = await server.login_again(first)
     ws_first, ws_second = await server.connect(first), await server.connect(second)
     await server.http.post("/auth/logout", json={"refresh_token": first.refresh_token})
     # at once: closed by the logout (session_ended says so), not when the access token runs
@@ -127,7 +116,7 @@ async def test_logout_closes_that_sessions_sockets_only(server: Server) -> None:
 
 async def test_a_password_change_closes_the_other_sessions(server: Server) -> None:
     first = await server.member()
-    second = await _login_again(server, first)
+    second = await server.login_again(first)
     ws_first, ws_second = await server.connect(first), await server.connect(second)
     changed = await server.http.post(
         "/me/password",
@@ -151,7 +140,7 @@ async def test_refresh_token_reuse_closes_the_session(server: Server) -> None:
 
 async def test_withdrawal_closes_every_socket(server: Server) -> None:
     member = await server.member()
-    other = await _login_again(server, member)
+    other = await server.login_again(member)
     sockets = [await server.connect(member), await server.connect(other)]
     gone = await server.http.request(
         "DELETE", "/me", json={"password": PASSWORD}, headers=member.headers

@@ -11,7 +11,7 @@ from tests.scaleout.conftest import StartCluster
 from tests.support.api import PASSWORD
 from tests.support.live import create_site_admin
 from tests.support.server import ServerProcess
-from tests.support.ws import Member, Server
+from tests.support.ws import Server
 
 
 def _process_env(process: ServerProcess) -> dict[str, str]:
@@ -39,18 +39,7 @@ async def test_a_suspension_closes_sockets_on_every_process(
         )
         headers = {"Authorization": f"Bearer {admin.json()['access_token']}"}
         member = await here.member()
-        second = (
-            await here.http.post(
-                "/auth/login", json={"login_id": member.login_id, "password": PASSWORD}
-            )
-        ).json()
-        other = Member(
-            member.id,
-            member.login_id,
-            member.nickname,
-            second["access_token"],
-            second["refresh_token"],
-        )
+        other = await here.login_again(member)
         bystander = await there.member()
         sockets = [
             await there.connect(member),
