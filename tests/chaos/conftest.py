@@ -20,24 +20,22 @@ from tests.support.services import create_backend_database, port_open, service_m
 CHAOS_ENV = {"PARLEY_CATCHUP_INTERVAL_SECONDS": "1", "PARLEY_BUS_PUBLISH_TIMEOUT_SECONDS": "2"}
 
 
-@pytest.fixture
-def private_redis(tmp_path: Path) -> Iterator[Daemon]:
-    daemon = redis_daemon(tmp_path)
+def _running(daemon: Daemon) -> Iterator[Daemon]:
     daemon.start()
     try:
         yield daemon
     finally:
         daemon.stop()
+
+
+@pytest.fixture
+def private_redis(tmp_path: Path) -> Iterator[Daemon]:
+    yield from _running(redis_daemon(tmp_path))
 
 
 @pytest.fixture
 def private_kafka(tmp_path: Path) -> Iterator[Daemon]:
-    daemon = kafka_broker(tmp_path)
-    daemon.start()
-    try:
-        yield daemon
-    finally:
-        daemon.stop()
+    yield from _running(kafka_broker(tmp_path))
 
 
 @pytest.fixture
