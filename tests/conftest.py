@@ -14,6 +14,7 @@ from parley.app import create_app
 from parley.core.config import Settings
 from parley.core.runtime import Runtime
 from parley.models import Base
+from tests.support.live import server
 from tests.support.services import (
     BACKENDS,
     create_backend_database,
@@ -22,6 +23,9 @@ from tests.support.services import (
 )
 
 _created: dict[str, str] = {}
+
+#: a client of the `server_process` of the requesting test's package (tests/support/live.py)
+__all__ = ["server"]
 
 
 @pytest.fixture(scope="session")

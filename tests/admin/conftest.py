@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from collections.abc import AsyncIterator, Iterator
-
 import pytest
 
 from tests.support.api import PASSWORD
-from tests.support.server import ServerProcess, running_server
+from tests.support.live import create_site_admin, server_process_fixture
+from tests.support.server import ServerProcess
 from tests.support.ws import Server
 
 LIVE_ENV = {
@@ -19,43 +15,30 @@ LIVE_ENV = {
     "PARLEY_LOGIN_ATTEMPTS_PER_ADDRESS": "1000000",
 }
 ADMIN_LOGIN = "siteadmin"
+CHEAP_HASHING = {
+    "PARLEY_ARGON2_TIME_COST": "1",
+    "PARLEY_ARGON2_MEMORY_KIB": "1024",
+    "PARLEY_ARGON2_PARALLELISM": "1",
+}
+
+
+def _with_site_admin(process: ServerProcess) -> None:
+    made = create_site_admin(ADMIN_LOGIN, CHEAP_HASHING, cwd=process.workdir)
+    assert made.returncode == 0, made.stderr
+
+
+server_process = server_process_fixture("community", LIVE_ENV, prepare=_with_site_admin)
 
 
 @pytest.fixture(scope="package")
-def live_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    workdir = tmp_path_factory.mktemp("community")
-    with running_server(workdir, env=LIVE_ENV) as process:
-        env = {**os.environ, "PARLEY_ARGON2_TIME_COST": "1", "PARLEY_ARGON2_MEMORY_KIB": "1024"}
-        env["PARLEY_ARGON2_PARALLELISM"] = "1"
-        made = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "parley",
-                "admin",
-                "create",
-                "--login-id",
-                ADMIN_LOGIN,
-                "--password-stdin",
-            ],
-            cwd=workdir,
-            env=env,
-            input=PASSWORD + "\n",
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-        assert made.returncode == 0, made.stderr
-        yield process
+def live_process(server_process: ServerProcess) -> ServerProcess:
+    return server_process
 
 
 @pytest.fixture
-async def live(live_process: ServerProcess) -> AsyncIterator[Server]:
-    client = Server(live_process.base_url)
-    try:
-        yield client
-    finally:
-        await client.close()
+def live(server: Server) -> Server:
+    """A client of the community server (`server`, under the name these tests use)."""
+    return server
 
 
 async def admin_headers(live: Server) -> dict[str, str]:

@@ -3,8 +3,6 @@ login is refused; mutes and slow mode refuse WebSocket sends with their codes.""
 
 from __future__ import annotations
 
-import asyncio
-
 from tests.admin.conftest import admin_headers
 from tests.realtime.test_event_path import closed_with
 from tests.support.api import PASSWORD
@@ -29,14 +27,13 @@ async def test_suspension_closes_every_socket_and_refuses_login(live: Server) ->
     assert (await sockets[1].recv())["type"] == "ready"
     bystander = await live.member()
     watching = await live.connect(bystander)
-    loop = asyncio.get_running_loop()
-    started = loop.time()
     done = await live.http.post(
         f"/admin/members/{member.id}/suspend", json={"reason": "abuse"}, headers=headers
     )
     assert done.status_code == 200, done.text
-    assert [await closed_with(ws) for ws in sockets] == [4001, 4001]
-    assert loop.time() - started < 5
+    # at once: closed by the suspension (session_ended says so), not when the access token
+    # runs out (900 s); the wait is generous for a loaded machine, not a measure of speed
+    assert [await closed_with(ws, 30) for ws in sockets] == [4001, 4001]
     ended = [f for f in sockets[0].frames if f.get("type") == "session_ended"]
     assert ended and ended[0]["reason"] == "suspended"
     refused = await live.http.post(

@@ -10,34 +10,32 @@ from pathlib import Path
 
 import pytest
 
-from tests.chaos.support import PrivatePostgres, migrated_database
+from tests.chaos.support import PrivatePostgres
 from tests.scaleout.conftest import SCALEOUT_REDIS_URL, cluster_env, start_processes
 from tests.scaleout.services import Daemon, kafka_broker, redis_daemon
 from tests.support.server import ServerProcess
-from tests.support.services import POSTGRES_ADMIN_URL, port_open, service_missing, worker_suffix
+from tests.support.services import create_backend_database, port_open, service_missing
 
 #: chaos runs with the periodic catch-up on, as a deployment would (faster, to keep tests short)
 CHAOS_ENV = {"PARLEY_CATCHUP_INTERVAL_SECONDS": "1", "PARLEY_BUS_PUBLISH_TIMEOUT_SECONDS": "2"}
 
 
-@pytest.fixture
-def private_redis(tmp_path: Path) -> Iterator[Daemon]:
-    daemon = redis_daemon(tmp_path)
+def _running(daemon: Daemon) -> Iterator[Daemon]:
     daemon.start()
     try:
         yield daemon
     finally:
         daemon.stop()
+
+
+@pytest.fixture
+def private_redis(tmp_path: Path) -> Iterator[Daemon]:
+    yield from _running(redis_daemon(tmp_path))
 
 
 @pytest.fixture
 def private_kafka(tmp_path: Path) -> Iterator[Daemon]:
-    daemon = kafka_broker(tmp_path)
-    daemon.start()
-    try:
-        yield daemon
-    finally:
-        daemon.stop()
+    yield from _running(kafka_broker(tmp_path))
 
 
 @pytest.fixture
@@ -54,10 +52,9 @@ def private_postgres(tmp_path: Path) -> Iterator[PrivatePostgres]:
 def shared_postgres_url(tmp_path: Path) -> str:
     if not port_open("127.0.0.1", 5432):
         service_missing("PostgreSQL", "nothing listens on 127.0.0.1:5432")
-    with ThreadPoolExecutor(1) as pool:
-        # a name of this test process's own: concurrent runs must not recreate each other's
-        name = f"parley_chaos_{worker_suffix()}"
-        return pool.submit(migrated_database, POSTGRES_ADMIN_URL, name).result()
+    with ThreadPoolExecutor(1) as pool:  # it runs its own event loop; tests are async
+        # named per test process: concurrent runs must not recreate each other's
+        return pool.submit(create_backend_database, "postgres", tmp_path, "chaos").result()
 
 
 class Cluster:

@@ -3,29 +3,14 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
 
-from tests.realtime.conftest import FAST_ENV
-from tests.support.server import ServerProcess, running_server
-from tests.support.ws import Server
+from tests.support.live import server_process_fixture
+from tests.support.server import ServerProcess
 
-
-@pytest.fixture(scope="package")
-def server_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    with running_server(tmp_path_factory.mktemp("chat"), env=FAST_ENV) as process:
-        yield process
-
-
-@pytest.fixture
-async def server(server_process: ServerProcess) -> AsyncIterator[Server]:
-    client = Server(server_process.base_url)
-    try:
-        yield client
-    finally:
-        await client.close()
+server_process = server_process_fixture("chat")
 
 
 @pytest.fixture

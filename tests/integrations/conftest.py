@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -12,13 +12,10 @@ from typing import Any
 import httpx
 import pytest
 
-from parley.app import create_app
 from parley.core.config import Settings
 from parley.core.runtime import Runtime
-from tests.realtime.conftest import FAST_ENV
-from tests.support.server import ServerProcess, running_server
+from tests.support.live import FAST_ENV, server_process_fixture
 from tests.support.services import test_settings
-from tests.support.ws import Server
 
 
 @dataclass
@@ -70,33 +67,22 @@ def settings(sqlite_url: str, insecure: bool) -> Settings:
 
 
 @pytest.fixture
-async def app_client(
-    settings: Settings, runtime: Runtime
-) -> AsyncIterator[tuple[httpx.AsyncClient, Runtime]]:
-    app = create_app(settings, runtime)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 40000))
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-            yield http, runtime
+def app_client(client: httpx.AsyncClient, runtime: Runtime) -> tuple[httpx.AsyncClient, Runtime]:
+    """The in-process client of tests/conftest.py (on these settings) and its runtime."""
+    return client, runtime
 
 
 def decode(raw: bytes) -> Any:
     return json.loads(raw)
 
 
-@pytest.fixture(scope="package")
-def server_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    # the default send budget (10/s, burst 20): webhook posts are limited like members
-    env = {**FAST_ENV, "PARLEY_SEND_RATE": "10", "PARLEY_SEND_BURST": "20"}
-    env["PARLEY_ALLOW_INSECURE_ENDPOINTS"] = "true"
-    with running_server(tmp_path_factory.mktemp("integrations"), env=env) as process:
-        yield process
-
-
-@pytest.fixture
-async def server(server_process: ServerProcess) -> AsyncIterator[Server]:
-    client = Server(server_process.base_url)
-    try:
-        yield client
-    finally:
-        await client.close()
+# the default send budget (10/s, burst 20): webhook posts are limited like members
+server_process = server_process_fixture(
+    "integrations",
+    {
+        **FAST_ENV,
+        "PARLEY_SEND_RATE": "10",
+        "PARLEY_SEND_BURST": "20",
+        "PARLEY_ALLOW_INSECURE_ENDPOINTS": "true",
+    },
+)

@@ -7,13 +7,13 @@ keeps going (50 such refusals within about 10 s) is closed with 4008.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 from websockets.exceptions import ConnectionClosed
 
-from tests.realtime.conftest import start_dedicated
+from tests.support.live import FAST_ENV, server_client, server_process_fixture
 from tests.support.server import ServerProcess
 from tests.support.ws import Frame, Server, WsClient
 
@@ -29,22 +29,13 @@ LIMITS = {
 }
 
 
-@pytest.fixture(scope="module")
-def limited_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    process = start_dedicated(tmp_path_factory.mktemp("limits"), **LIMITS)
-    try:
-        yield process
-    finally:
-        process.stop()
+limited_process = server_process_fixture("limits", {**FAST_ENV, **LIMITS}, scope="module")
 
 
 @pytest.fixture
 async def limited(limited_process: ServerProcess) -> AsyncIterator[Server]:
-    server = Server(limited_process.base_url)
-    try:
+    async with server_client(limited_process) as server:
         yield server
-    finally:
-        await server.close()
 
 
 async def _flood(client: WsClient, frames: list[dict[str, Any]]) -> None:

@@ -18,7 +18,7 @@ from parley.realtime.relay import OutboxRelay
 from tests.realtime.test_hub import ROOM, message, settle, subscribed_hub
 from tests.support.api import PASSWORD
 from tests.support.services import test_settings
-from tests.support.ws import Member, Server, WsClient
+from tests.support.ws import Server, WsClient
 
 TRIALS = 5
 
@@ -111,17 +111,6 @@ async def test_a_removed_member_receives_nothing_of_a_later_seq(
     assert leaks == [[]] * TRIALS
 
 
-async def _login_again(server: Server, member: Member) -> Member:
-    body = (
-        await server.http.post(
-            "/auth/login", json={"login_id": member.login_id, "password": PASSWORD}
-        )
-    ).json()
-    return Member(
-        member.id, member.login_id, member.nickname, body["access_token"], body["refresh_token"]
-    )
-
-
 async def closed_with(ws: WsClient, seconds: float = 5.0) -> int | None:
     """The close code once the server closes the socket within `seconds`, else None."""
     await _drain(ws, seconds)
@@ -139,13 +128,12 @@ async def still_open(ws: WsClient) -> bool:
 
 async def test_logout_closes_that_sessions_sockets_only(server: Server) -> None:
     first = await server.member()
-    second = await _login_again(server, first)
+    second = await server.login_again(first)
     ws_first, ws_second = await server.connect(first), await server.connect(second)
-    loop = asyncio.get_running_loop()
-    started = loop.time()
     await server.http.post("/auth/logout", json={"refresh_token": first.refresh_token})
-    assert await closed_with(ws_first) == 4001
-    assert loop.time() - started < 5
+    # at once: closed by the logout (session_ended says so), not when the access token runs
+    # out; the wait is generous for a loaded machine, not a measure of speed
+    assert await closed_with(ws_first, 30) == 4001
     ended = [f for f in ws_first.frames if f.get("type") == "session_ended"]
     assert ended and ended[0]["reason"] == "logout"
     assert await still_open(ws_second)
@@ -153,7 +141,7 @@ async def test_logout_closes_that_sessions_sockets_only(server: Server) -> None:
 
 async def test_a_password_change_closes_the_other_sessions(server: Server) -> None:
     first = await server.member()
-    second = await _login_again(server, first)
+    second = await server.login_again(first)
     ws_first, ws_second = await server.connect(first), await server.connect(second)
     changed = await server.http.post(
         "/me/password",
@@ -177,7 +165,7 @@ async def test_refresh_token_reuse_closes_the_session(server: Server) -> None:
 
 async def test_withdrawal_closes_every_socket(server: Server) -> None:
     member = await server.member()
-    other = await _login_again(server, member)
+    other = await server.login_again(member)
     sockets = [await server.connect(member), await server.connect(other)]
     gone = await server.http.request(
         "DELETE", "/me", json={"password": PASSWORD}, headers=member.headers

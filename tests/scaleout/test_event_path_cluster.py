@@ -10,8 +10,7 @@ import pytest
 from tests.realtime.test_event_path import closed_with, removal_leaks, still_open
 from tests.scaleout.conftest import StartCluster
 from tests.scaleout.services import Daemon
-from tests.support.api import PASSWORD
-from tests.support.ws import Member, Server
+from tests.support.ws import Server
 
 
 @pytest.mark.parametrize("bus", ["redis", "kafka"])
@@ -24,18 +23,7 @@ async def test_a_logout_on_one_process_closes_the_sockets_on_another(
     here, there = (Server(p.base_url) for p in processes)
     try:
         member = await here.member()
-        again = (
-            await here.http.post(
-                "/auth/login", json={"login_id": member.login_id, "password": PASSWORD}
-            )
-        ).json()
-        other = Member(
-            member.id,
-            member.login_id,
-            member.nickname,
-            again["access_token"],
-            again["refresh_token"],
-        )
+        other = await here.login_again(member)
         ws_there, ws_other = await there.connect(member), await there.connect(other)
         await asyncio.sleep(0.5)  # the bus subscriptions of the new connections settle
         answer = await here.http.post("/auth/logout", json={"refresh_token": member.refresh_token})

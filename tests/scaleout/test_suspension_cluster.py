@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import os
-import subprocess
-import sys
 
 from tests.realtime.test_event_path import closed_with, still_open
 from tests.scaleout.conftest import StartCluster
 from tests.support.api import PASSWORD
+from tests.support.live import create_site_admin
 from tests.support.server import ServerProcess
-from tests.support.ws import Member, Server
+from tests.support.ws import Server
 
 
 def _process_env(process: ServerProcess) -> dict[str, str]:
@@ -20,27 +19,6 @@ def _process_env(process: ServerProcess) -> dict[str, str]:
     with open(f"/proc/{process.process.pid}/environ", "rb") as raw:
         pairs = [item.split(b"=", 1) for item in raw.read().split(b"\0") if b"=" in item]
     return {k.decode(): v.decode() for k, v in pairs}
-
-
-def _create_admin(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "parley",
-            "admin",
-            "create",
-            "--login-id",
-            "clusteradmin",
-            "--password-stdin",
-        ],
-        env=env,
-        input=PASSWORD + "\n",
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
 
 
 async def test_a_suspension_closes_sockets_on_every_process(
@@ -52,7 +30,7 @@ async def test_a_suspension_closes_sockets_on_every_process(
         **{k: v for k, v in _process_env(processes[0]).items() if k.startswith("PARLEY_")},
     }
     env.pop("PARLEY_ROLE", None)
-    made = await asyncio.to_thread(_create_admin, env)
+    made = await asyncio.to_thread(create_site_admin, "clusteradmin", env)
     assert made.returncode == 0, made.stderr
     here, there = (Server(p.base_url) for p in processes)
     try:
@@ -61,18 +39,7 @@ async def test_a_suspension_closes_sockets_on_every_process(
         )
         headers = {"Authorization": f"Bearer {admin.json()['access_token']}"}
         member = await here.member()
-        second = (
-            await here.http.post(
-                "/auth/login", json={"login_id": member.login_id, "password": PASSWORD}
-            )
-        ).json()
-        other = Member(
-            member.id,
-            member.login_id,
-            member.nickname,
-            second["access_token"],
-            second["refresh_token"],
-        )
+        other = await here.login_again(member)
         bystander = await there.member()
         sockets = [
             await there.connect(member),

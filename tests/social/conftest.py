@@ -1,5 +1,5 @@
-"""The real-server fixtures of the real-time tests, for the live social and file tests."""
+"""A real `parley serve` process (SQLite, in-process bus) for the live social and file tests."""
 
-from tests.realtime.conftest import server, server_process
+from tests.support.live import server_process_fixture
 
-__all__ = ["server", "server_process"]
+server_process = server_process_fixture("social")

@@ -52,8 +52,13 @@ class ServerProcess:
         return self.process.returncode
 
 
+#: how long a server may take to answer /healthz: a start imports the whole app, which on two
+#: cores shared with other test runs can take half a minute and more
+HEALTHY_TIMEOUT = 120.0
+
+
 def wait_until_healthy(
-    base_url: str, process: subprocess.Popen[bytes], log: Path, timeout: float = 90
+    base_url: str, process: subprocess.Popen[bytes], log: Path, timeout: float = HEALTHY_TIMEOUT
 ) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -145,6 +145,17 @@ class Server:
             body["member"]["id"], login_id, nickname, body["access_token"], body["refresh_token"]
         )
 
+    async def login_again(self, member: Member) -> Member:
+        """A second session of `member` (a fresh login: its own tokens)."""
+        response = await self.http.post(
+            "/auth/login", json={"login_id": member.login_id, "password": PASSWORD}
+        )
+        assert response.status_code == 200, response.text
+        body = response.json()
+        return Member(
+            member.id, member.login_id, member.nickname, body["access_token"], body["refresh_token"]
+        )
+
     async def room(
         self, owner: Member, *members: Member, private: bool = False, **fields: Any
     ) -> int:
