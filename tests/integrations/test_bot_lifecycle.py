@@ -12,8 +12,9 @@ import pytest
 import websockets
 
 from tests.integrations.test_bots import bearer, make_bot
-from tests.scaleout.test_suspension_cluster import _create_admin, _process_env
+from tests.scaleout.test_suspension_cluster import _process_env
 from tests.support.api import PASSWORD
+from tests.support.live import create_site_admin
 from tests.support.server import ServerProcess
 from tests.support.ws import Server
 
@@ -44,7 +45,7 @@ async def test_a_suspended_owners_bots_stop_and_resume(
     }
     database = server_process.workdir / "parley.db"  # the server's, relative to its cwd
     env.setdefault("PARLEY_DATABASE_URL", f"sqlite+aiosqlite:///{database}")
-    made = await asyncio.to_thread(_create_admin, env)
+    made = await asyncio.to_thread(create_site_admin, "clusteradmin", env)
     assert made.returncode == 0, made.stderr
     login = await server.http.post(
         "/auth/login", json={"login_id": "clusteradmin", "password": PASSWORD}
