@@ -41,7 +41,7 @@ async def test_incoming_webhook_posts_rotates_and_is_rate_limited(server: Server
     )
     assert created.status_code == 201, created.text
     hook = created.json()
-    async with httpx.AsyncClient(timeout=10) as anyone:  # the URL is the only credential
+    async with httpx.AsyncClient(timeout=60) as anyone:  # the URL is the only credential
         posted = await anyone.post(
             hook["url"], json={"text": "deploy **done**", "username": "ci", "icon_emoji": ":x:"}
         )
@@ -60,10 +60,13 @@ async def test_incoming_webhook_posts_rotates_and_is_rate_limited(server: Server
         new_url = rotated.json()["url"]
         assert (await anyone.post(hook["url"], json={"text": "old"})).status_code == 404
         assert (await anyone.post(new_url, json={"text": "new"})).status_code == 200
-        codes = [
-            (await anyone.post(new_url, json={"text": f"n{i}"})).status_code for i in range(40)
-        ]
-        assert 429 in codes and codes.count(200) >= 10
+        # all at once: one after another, a loaded machine's slow answers refill the bucket
+        answers = await asyncio.gather(
+            *(anyone.post(new_url, json={"text": f"n{i}"}) for i in range(60))
+        )
+        codes = [a.status_code for a in answers]
+        assert 429 in codes and codes.count(200) >= 10, codes
+        assert set(codes) <= {200, 429}
     listed = (await server.http.get(f"/rooms/{room}/webhooks", headers=owner.headers)).json()
     assert [h["id"] for h in listed] == [hook["id"]] and "url" not in listed[0]
     assert (

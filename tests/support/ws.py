@@ -196,7 +196,7 @@ class Server:
         if member is not None:
             headers.update(member.headers)
         conn = await websockets.connect(
-            self.ws_url + path, additional_headers=headers, open_timeout=5, **kwargs
+            self.ws_url + path, additional_headers=headers, open_timeout=30, **kwargs
         )
         return WsClient(conn)
 
