@@ -69,6 +69,7 @@ class OutboxRelay:
         self._poll = poll_seconds
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
         self.holder = f"{os.getpid()}-{os.urandom(6).hex()}"
         #: for /metrics: age of the oldest unpublished event when last looked at
         self.lag_seconds = 0.0
@@ -83,19 +84,27 @@ class OutboxRelay:
         self._task = asyncio.create_task(self._run(), name="outbox-relay")
 
     async def stop(self) -> None:
+        """Stop after the batch in hand. The flag ends the loop even when the cancellation is
+        lost (one that lands as a database call or a wait ends can be swallowed on Python
+        3.11, and a loop that retries on errors would then run on: a shutdown hung on it)."""
+        self._stopping = True
+        self._wake.set()
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self._poll)
+                async with asyncio.timeout(self._poll):
+                    await self._wake.wait()
             self._wake.clear()
             try:
-                while await self.relay_once():
+                while not self._stopping and await self.relay_once():
                     pass
             except Exception:
+                if self._stopping:
+                    return
                 log.exception("outbox relay failed; will retry")
                 await asyncio.sleep(self._poll)
 

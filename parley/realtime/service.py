@@ -265,7 +265,8 @@ class Realtime:
         next_sweep = loop.time() + interval if interval else float("inf")
         while True:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._catch_up_wanted.wait(), 1.0)
+                async with asyncio.timeout(1.0):
+                    await self._catch_up_wanted.wait()
             for room_id in self.bus.watched - self.hub.channels.keys():
                 self.bus.unwatch(room_id)
             if self._catch_up_wanted.is_set() or loop.time() >= next_sweep:

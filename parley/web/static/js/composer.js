@@ -5,6 +5,7 @@ import { csrfToken, refreshSession } from "./api.js";
 import { t } from "./page-data.js";
 import { plainMarkdown } from "./message-text.js";
 import { readableTokens } from "./render.js";
+import { Suggestions, part } from "./suggestions.js";
 import { uploadErrorText } from "./upload-limit.js";
 
 const $ = (id) => document.getElementById(id);
@@ -135,23 +136,9 @@ export const COMMANDS = [
 const COMMAND_QUERY = /^\/([a-z0-9_-]{0,32})$/iu;
 
 /** Typing "/" at the start of the composer lists the commands; ↑/↓ pick, Enter/Tab complete. */
-export class CommandBox {
+export class CommandBox extends Suggestions {
   constructor(input, list) {
-    this.input = input;
-    this.list = list;
-    this.options = [];
-    this.active = -1;
-    input.addEventListener("input", () => this.update());
-    input.addEventListener("blur", () => setTimeout(() => document.activeElement !== input && this.close(), 150));
-    list.addEventListener("pointerdown", (event) => event.preventDefault()); // keep the focus
-    list.addEventListener("click", (event) => {
-      const option = event.target.closest("[role=option]");
-      if (option) this.choose(Number(option.dataset.index));
-    });
-  }
-
-  get isOpen() {
-    return !this.list.hidden;
+    super(input, list, "command-option");
   }
 
   update() {
@@ -159,73 +146,29 @@ export class CommandBox {
     const match = caret === this.input.selectionEnd && this.input.value.slice(0, caret).match(COMMAND_QUERY);
     if (!match || caret !== this.input.value.length) return this.close();
     const query = match[1].toLowerCase();
-    this.options = COMMANDS.filter((command) => command.name.startsWith(query));
-    if (!this.options.length) return this.close();
-    this.active = 0;
-    this.render();
+    return this.offer(COMMANDS.filter((command) => command.name.startsWith(query)));
+  }
+
+  optionContent(command) {
+    return [part("command-name", `/${command.name}`), part("command-about", t(`command_${command.name}`))];
   }
 
   render() {
-    this.list.replaceChildren(
-      ...this.options.map((command, index) => {
-        const li = document.createElement("li");
-        li.id = `command-option-${index}`;
-        li.setAttribute("role", "option");
-        li.dataset.index = String(index);
-        li.setAttribute("aria-selected", String(index === this.active));
-        const name = document.createElement("span");
-        name.className = "command-name";
-        name.textContent = `/${command.name}`;
-        const about = document.createElement("span");
-        about.className = "command-about";
-        about.textContent = t(`command_${command.name}`);
-        li.append(name, about);
-        return li;
-      }),
-    );
     if (this.list.hidden) this.otherControls = this.input.getAttribute("aria-controls"); // the mention list's
-    this.list.hidden = false;
+    super.render();
     this.input.setAttribute("aria-controls", this.list.id);
-    this.input.setAttribute("aria-expanded", "true");
-    this.input.setAttribute("aria-activedescendant", `command-option-${this.active}`);
   }
 
   close() {
     if (this.list.hidden) return;
-    this.list.hidden = true;
-    this.list.replaceChildren();
-    this.options = [];
+    super.close();
     if (this.otherControls) this.input.setAttribute("aria-controls", this.otherControls);
-    this.input.setAttribute("aria-expanded", "false");
-    this.input.removeAttribute("aria-activedescendant");
   }
 
   choose(index) {
     const command = this.options[index];
     if (!command) return;
-    this.input.value = command.usage;
     const quote = command.usage.indexOf('""'); // a poll: the caret goes inside the question
-    const at = quote >= 0 ? quote + 1 : command.usage.length;
-    this.input.setSelectionRange(at, at);
-    this.close();
-    this.input.focus();
-  }
-
-  /** Keys while the list is open; true when the key was used here (not for sending). */
-  keydown(event) {
-    if (!this.isOpen || event.isComposing) return false;
-    if (event.key === "ArrowDown" || event.key === "ArrowUp") {
-      const step = event.key === "ArrowDown" ? 1 : -1;
-      this.active = (this.active + step + this.options.length) % this.options.length;
-      this.render();
-    } else if (event.key === "Enter" || event.key === "Tab") {
-      this.choose(this.active);
-    } else if (event.key === "Escape") {
-      this.close();
-    } else {
-      return false;
-    }
-    event.preventDefault();
-    return true;
+    this.write(command.usage, quote >= 0 ? quote + 1 : command.usage.length);
   }
 }

@@ -2,37 +2,20 @@
 // members (and "everyone" where the reader may use it); choosing one writes the server's
 // token, `<@member_id>` or `<@room>`, which the server resolves when the message is stored.
 import { data, t } from "./page-data.js";
+import { Suggestions, part } from "./suggestions.js";
 
 const MAX_OPTIONS = 8;
 const ROOM_MENTION_LIMIT = 50; // over this size only owners and admins may mention everyone
 const QUERY = /(^|\s)@([^\s@<>]{0,32})$/u;
 
-export class MentionBox {
+export class MentionBox extends Suggestions {
   constructor(input, list, members) {
-    this.input = input;
-    this.list = list;
+    super(input, list, "mention-option");
     this.members = members;
-    this.options = [];
-    this.active = -1;
     this.start = -1; // where the "@" is
     input.setAttribute("aria-autocomplete", "list");
     input.setAttribute("aria-controls", list.id);
     input.setAttribute("aria-expanded", "false");
-    input.addEventListener("input", () => this.update());
-    input.addEventListener("blur", () => {
-      setTimeout(() => {
-        if (document.activeElement !== input) this.close(); // still away, not back and typing
-      }, 150);
-    });
-    list.addEventListener("pointerdown", (event) => event.preventDefault()); // keep the focus
-    list.addEventListener("click", (event) => {
-      const option = event.target.closest("[role=option]");
-      if (option) this.choose(Number(option.dataset.index));
-    });
-  }
-
-  get isOpen() {
-    return !this.list.hidden;
   }
 
   mayMentionRoom() {
@@ -64,38 +47,11 @@ export class MentionBox {
     const match = this.input.value.slice(0, caret).match(QUERY);
     if (!match) return this.close();
     this.start = caret - match[2].length - 1;
-    this.options = this.candidates(match[2]);
-    if (!this.options.length) return this.close();
-    this.active = 0;
-    this.render();
+    return this.offer(this.candidates(match[2]));
   }
 
-  render() {
-    const items = this.options.map((option, index) => {
-      const li = document.createElement("li");
-      li.id = `mention-option-${index}`;
-      li.setAttribute("role", "option");
-      li.dataset.index = String(index);
-      li.setAttribute("aria-selected", String(index === this.active));
-      const name = document.createElement("span");
-      name.className = "mention-name";
-      name.textContent = `@${option.label}`;
-      li.append(name);
-      return li;
-    });
-    this.list.replaceChildren(...items);
-    this.list.hidden = false;
-    this.input.setAttribute("aria-expanded", "true");
-    this.input.setAttribute("aria-activedescendant", `mention-option-${this.active}`);
-  }
-
-  close() {
-    if (this.list.hidden) return;
-    this.list.hidden = true;
-    this.list.replaceChildren();
-    this.options = [];
-    this.input.setAttribute("aria-expanded", "false");
-    this.input.removeAttribute("aria-activedescendant");
+  optionContent(option) {
+    return [part("mention-name", `@${option.label}`)];
   }
 
   choose(index) {
@@ -105,28 +61,6 @@ export class MentionBox {
     const before = this.input.value.slice(0, this.start);
     const after = this.input.value.slice(caret);
     const insert = `${option.token} `;
-    this.input.value = before + insert + after;
-    const at = before.length + insert.length;
-    this.input.setSelectionRange(at, at);
-    this.close();
-    this.input.focus();
-  }
-
-  /** Keys while the list is open; true when the key was used here (not for sending). */
-  keydown(event) {
-    if (!this.isOpen || event.isComposing) return false;
-    if (event.key === "ArrowDown" || event.key === "ArrowUp") {
-      const step = event.key === "ArrowDown" ? 1 : -1;
-      this.active = (this.active + step + this.options.length) % this.options.length;
-      this.render();
-    } else if (event.key === "Enter" || event.key === "Tab") {
-      this.choose(this.active);
-    } else if (event.key === "Escape") {
-      this.close();
-    } else {
-      return false;
-    }
-    event.preventDefault();
-    return true;
+    this.write(before + insert + after, before.length + insert.length);
   }
 }
