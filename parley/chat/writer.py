@@ -29,6 +29,7 @@ from parley.chat.hooks import hooks
 from parley.chat.models import Message, MessageMention
 from parley.chat.render import mention_tokens, render
 from parley.core.database import Database, utcnow
+from parley.core.tasks import stop_tasks
 from parley.rooms.api import bump_seqs, nicknames_of_members, room_mention_rights
 
 #: `<@room>` is for everyone in rooms up to this size, for owner/admins above it
@@ -325,9 +326,7 @@ class MessageWriter:
         self._task = asyncio.create_task(self._run(), name="message-writer")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+        await stop_tasks([self._task])
         while not self._queue.empty():
             _fail(self._queue.get_nowait(), SendRejected("unavailable", "shutting down; retry"))
 

@@ -35,6 +35,7 @@ from parley.core.config import Settings
 from parley.core.database import utcnow
 from parley.core.errors import ParleyError, not_found
 from parley.core.runtime import Runtime
+from parley.core.tasks import stop_tasks
 from parley.files.images import Thumbnail, make_thumbnail
 from parley.files.models import FileBlob, MessageAttachment, Upload
 from parley.files.sniff import HEAD_BYTES, IMAGE_TYPES, TextCheck, decide
@@ -158,9 +159,7 @@ class FilesService:
             self._task = asyncio.create_task(self._collect_forever(), name="files-gc")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+        await stop_tasks([self._task])
         self._decoders.shutdown(wait=False, cancel_futures=True)
 
     async def _collect_forever(self) -> None:

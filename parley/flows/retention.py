@@ -19,6 +19,7 @@ from parley.admin import api as admin
 from parley.chat import api as chat
 from parley.core.database import utcnow
 from parley.core.runtime import Runtime
+from parley.core.tasks import stop_tasks
 from parley.files import api as files
 from parley.rooms import api as rooms
 
@@ -107,9 +108,7 @@ class RetentionJob:
             self._task = asyncio.create_task(self._forever(), name="retention")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+        await stop_tasks([self._task])
 
     async def _forever(self) -> None:
         while True:

@@ -28,6 +28,7 @@ from parley.core.addresses import pinned_request, resolve
 from parley.core.database import utcnow
 from parley.core.errors import ParleyError
 from parley.core.runtime import Runtime
+from parley.core.tasks import stop_tasks
 from parley.integrations.models import OutgoingWebhook
 
 log = logging.getLogger("parley.integrations")
@@ -69,12 +70,7 @@ class Dispatcher:
         self._workers = [asyncio.ensure_future(self._work()) for _ in range(WORKERS)]
 
     async def stop(self) -> None:
-        tasks: list[asyncio.Task[Any]] = [*self._workers, *self._deliveries]
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(BaseException):
-                await task
+        await stop_tasks([*self._workers, *self._deliveries])
         if self._client is not None:
             await self._client.aclose()
 

@@ -13,7 +13,6 @@ A full queue drops pushes (logged), never a message.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import html
 import logging
 import re
@@ -30,6 +29,7 @@ from parley.core.addresses import pinned_request, resolve
 from parley.core.database import utcnow
 from parley.core.errors import ParleyError
 from parley.core.runtime import Runtime
+from parley.core.tasks import stop_tasks
 from parley.notify.models import PushSubscription
 from parley.notify.vapid import Vapid
 from parley.notify.webpush import BadKeys, encrypt
@@ -84,14 +84,7 @@ class PushDispatcher:
         self._router = asyncio.ensure_future(self._route_forever())
 
     async def stop(self) -> None:
-        tasks: list[asyncio.Task[Any]] = [*self._deliveries]
-        if self._router is not None:
-            tasks.append(self._router)
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(BaseException):
-                await task
+        await stop_tasks([*self._deliveries, self._router])
         if self._client is not None:
             await self._client.aclose()
 

@@ -34,6 +34,7 @@ from parley.core.outbox import (
     mark_published,
     take_pending,
 )
+from parley.core.tasks import stop_tasks
 from parley.realtime.events import event_from_frame
 
 log = logging.getLogger("parley.realtime.relay")
@@ -89,9 +90,7 @@ class OutboxRelay:
         3.11, and a loop that retries on errors would then run on: a shutdown hung on it)."""
         self._stopping = True
         self._wake.set()
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+        await stop_tasks([self._task])
 
     async def _run(self) -> None:
         while not self._stopping:

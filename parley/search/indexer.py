@@ -7,7 +7,6 @@ queues the message again (its trigger waits on the deleted row), so no change is
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections import Counter
 from typing import Any
@@ -18,6 +17,7 @@ from sqlalchemy.engine import Connection
 
 from parley.chat.api import Message
 from parley.core.database import Database
+from parley.core.tasks import stop_tasks
 from parley.core.text import search_key
 from parley.search.models import SearchGram, SearchGramCount, SearchPending
 from parley.search.text import grams_of_key
@@ -114,11 +114,8 @@ class Indexer:
         self._task = asyncio.create_task(self._run(), name="search-indexer")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await stop_tasks([self._task])
+        self._task = None
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
