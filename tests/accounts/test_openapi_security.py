@@ -19,6 +19,8 @@ PUBLIC = {
     ("get", "/api/v1/notices/{notice_id}"),
     #: an incoming webhook: the secret in its URL is the credential (integrations)
     ("post", "/api/v1/hooks/{secret}"),
+    #: the VAPID public key: it names the server to push services and grants nothing (notify)
+    ("get", "/api/v1/push/vapid-key"),
 }
 
 
