@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import httpx
@@ -15,6 +13,7 @@ import pytest
 from parley.core.config import Settings
 from parley.core.runtime import Runtime
 from tests.support.live import FAST_ENV, server_process_fixture
+from tests.support.local_http import QuietHandler, local_http_server
 from tests.support.services import test_settings
 
 
@@ -32,7 +31,7 @@ class Receiver:
 def receiver() -> Iterator[Receiver]:
     state = Receiver()
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
             state.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
@@ -42,18 +41,9 @@ def receiver() -> Iterator[Receiver]:
             self.end_headers()
             self.wfile.write(state.answer)
 
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    state.url = f"http://127.0.0.1:{server.server_address[1]}/hook"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with local_http_server(Handler) as origin:
+        state.url = f"{origin}/hook"
         yield state
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @pytest.fixture
