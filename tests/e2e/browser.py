@@ -185,3 +185,24 @@ def seqs(page: Page) -> list[int]:
         "#messages li[data-seq]", "nodes => nodes.map(n => Number(n.dataset.seq))"
     )
     return values
+
+
+def open_room(
+    browser: Browser,
+    server: WebServer,
+    login_id: str,
+    room_id: int,
+    width: int = 1280,
+    locale: str = "en-US",
+) -> Watched:
+    """A page logged in as `login_id` (on the English form), showing the room connected, in
+    the language of `locale`."""
+    watched = open_page(browser, server, width=width, locale=locale)
+    url = server.base_url
+    watched.context.add_cookies([{"name": "parley_lang", "value": "en", "url": url}])
+    log_in(watched.page, login_id)
+    lang = locale[:2]
+    watched.context.add_cookies([{"name": "parley_lang", "value": lang, "url": url}])
+    watched.page.goto(f"/rooms/{room_id}")
+    wait_connected(watched.page)
+    return watched

@@ -22,6 +22,7 @@ from tests.e2e.browser import (
     log_in,
     messages,
     open_page,
+    open_room,
     unique,
     wait_connected,
 )
@@ -190,11 +191,8 @@ def test_a_plain_member_sees_no_panel_and_the_api_refuses_them(
 ) -> None:
     from playwright.sync_api import expect
 
-    watched = open_page(browser, web_server)
+    watched = open_room(browser, web_server, room.member[0], room.id)
     page = watched.page
-    log_in(page, room.member[0])
-    page.goto(f"/rooms/{room.id}")
-    wait_connected(page)
     expect(page.locator(".member", has_text=room.owner[1])).to_have_count(1)
     assert page.locator("#room-admin").count() == 0
     assert "ra-settings" not in page.content()
@@ -316,14 +314,8 @@ def test_screenshots_of_the_panel_and_people(
         api.post(f"{base}/bans", json={"member_id": banned[2], "reason": "spam"})
         api.post(f"{base}/mutes", json={"member_id": room.member[2], "seconds": 600})
     for width in (360, 1280):
-        watched = open_page(browser, web_server, width=width, locale=locale)
+        watched = open_room(browser, web_server, room.owner[0], room.id, width, locale)
         page = watched.page
-        url = web_server.base_url
-        watched.context.add_cookies([{"name": "parley_lang", "value": "en", "url": url}])
-        log_in(page, room.owner[0])
-        watched.context.add_cookies([{"name": "parley_lang", "value": lang, "url": url}])
-        page.goto(f"/rooms/{room.id}")
-        wait_connected(page)
         if width == 360:
             page.locator("#people summary").click()
         expect(page.locator(".member", has_text=room.member[1])).to_have_count(1)

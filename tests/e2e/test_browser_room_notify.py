@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.e2e.browser import WebServer, log_in, open_page, wait_connected
+from tests.e2e.browser import WebServer, open_room, wait_connected
 from tests.e2e.test_browser_room_admin import Room, api_get, room
 
 if TYPE_CHECKING:
@@ -31,11 +31,8 @@ def test_a_member_sets_the_rooms_level_and_a_mute(
 ) -> None:
     from playwright.sync_api import expect
 
-    watched = open_page(browser, web_server)
+    watched = open_room(browser, web_server, room.member[0], room.id)
     page = watched.page
-    log_in(page, room.member[0])
-    page.goto(f"/rooms/{room.id}")
-    wait_connected(page)
     _panel(page)
     settings = f"/api/v1/me/rooms/{room.id}/settings"
     expect(page.locator("#room-notify input[value=mentions]")).to_be_checked()
@@ -72,14 +69,8 @@ def test_screenshots_of_the_notifications_panel(
 
     lang = locale[:2]
     for width in (360, 1280):
-        watched = open_page(browser, web_server, width=width, locale=locale)
+        watched = open_room(browser, web_server, room.member[0], room.id, width, locale)
         page = watched.page
-        url = web_server.base_url
-        watched.context.add_cookies([{"name": "parley_lang", "value": "en", "url": url}])
-        log_in(page, room.member[0])
-        watched.context.add_cookies([{"name": "parley_lang", "value": lang, "url": url}])
-        page.goto(f"/rooms/{room.id}")
-        wait_connected(page)
         _panel(page)
         expect(page.locator("#room-notify input[value=mentions]")).to_be_checked()
         page.set_viewport_size({"width": width, "height": 1600})
