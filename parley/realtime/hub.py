@@ -4,6 +4,8 @@ Messages carry the room's `seq`. Each room channel delivers seq N only after N-1
 (a bus retry, a replayed event) is dropped, an early one waits, and a gap that does not fill
 itself within `gap_delay` is read back from the database (anything with a higher seq is
 committed, so the missing ones are too). A gap fill that fails is retried, never skipped.
+A subscription starts at the newest committed seq, never behind it: a channel that lags
+(its bus has not brought an event yet) reads the rest from the database first.
 
 An event's eviction rules are applied as it is delivered: a kick's system message ends the
 kicked member's subscription before the room's next seq can reach them. An event that ends
@@ -25,6 +27,8 @@ LoadLastSeq = Callable[[int], Awaitable[int]]
 FetchRange = Callable[[int, int, int], Awaitable[list[RoomEvent]]]
 #: how many live events a connection may queue while its history replay is in progress
 SYNC_BUFFER_LIMIT = 10_000
+#: events read per round when a new subscription brings a lagging channel up to date
+CATCH_UP_BATCH = 500
 #: retry delays of a gap fill whose read failed (the last one repeats)
 GAP_RETRY_SECONDS = (0.1, 0.25, 0.5, 1.0, 2.0)
 SESSION_ENDED = 4001
@@ -97,17 +101,29 @@ class Hub:
     # -- subscriptions ----------------------------------------------------------------------
 
     async def begin_subscription(self, conn: Connection, room_id: int) -> int:
-        """Start buffering the room's live events for `conn`; returns the seq they follow."""
+        """Start buffering the room's live events for `conn`; returns the seq they follow.
+
+        That seq is never older than the newest one committed before the call. A channel
+        that was already open may lag behind the database (its bus has not brought an event
+        yet, or lost it with a publisher killed between commit and publish); a client that
+        saw that event elsewhere and resumes after it would otherwise get it again, live.
+        """
         channel = self.channels.get(room_id)
+        opened_here = channel is None
         if channel is None:
             channel = self.channels[room_id] = RoomChannel(room_id)
             self._spawn(self._initialise(channel))
         channel.syncing[conn] = []
         conn.rooms.add(room_id)
-        await channel.ready.wait()
-        if self.channels.get(room_id) is not channel:  # initialisation failed
-            conn.rooms.discard(room_id)
-            raise ConnectionError("room channel could not be opened")
+        try:
+            await channel.ready.wait()
+            if self.channels.get(room_id) is not channel:  # initialisation failed
+                raise ConnectionError("room channel could not be opened")
+            if not opened_here:  # a channel opened here read the database after `conn` came
+                await self._catch_up(channel)
+        except BaseException:
+            self.unsubscribe(conn, room_id)
+            raise
         assert channel.last_seq is not None
         return channel.last_seq
 
@@ -289,6 +305,18 @@ class Hub:
             log.warning("skipping missing seqs", extra={"room_id": channel.room_id})
             channel.last_seq = min(channel.pending) - 1
             self._accept(channel, channel.pending.pop(channel.last_seq + 1))
+
+    async def _catch_up(self, channel: RoomChannel) -> None:
+        """Deliver what the database has after the channel's last seq (usually nothing: one
+        indexed read that finds no row)."""
+        while self.channels.get(channel.room_id) is channel:
+            after = channel.last_seq
+            assert after is not None
+            events = await self._fetch_range(channel.room_id, after, after + CATCH_UP_BATCH + 1)
+            for event in events:
+                self._accept(channel, event)
+            if len(events) < CATCH_UP_BATCH or channel.last_seq == after:
+                return  # all read, or a hole the gap fill deals with
 
     def _drop(self, channel: RoomChannel) -> None:
         if channel.gap_timer is not None:

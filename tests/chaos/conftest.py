@@ -63,11 +63,16 @@ class Cluster:
         self.processes: list[ServerProcess] = []
 
     def start(
-        self, database_url: str, bus: str, redis_url: str | None, kafka: Daemon | None
+        self,
+        database_url: str,
+        bus: str,
+        redis_url: str | None,
+        kafka: Daemon | None,
+        roles: tuple[str, ...] = ("all", "all"),
     ) -> list[ServerProcess]:
         bootstrap = f"127.0.0.1:{kafka.port}" if kafka is not None else None
         env = {**cluster_env(database_url, bus, redis_url, bootstrap), **CHAOS_ENV}
-        self.processes = start_processes(self.workdir, env, ["all", "all"])
+        self.processes = start_processes(self.workdir, env, list(roles))
         return self.processes
 
     def stop(self) -> None:

@@ -6,6 +6,7 @@ import asyncio
 from typing import Any
 
 import orjson
+import pytest
 
 from parley.realtime.connection import Connection
 from parley.realtime.events import RoomEvent, event_from_frame
@@ -34,12 +35,17 @@ class Recorder:
 
 
 async def subscribed_hub(
-    stored: dict[int, RoomEvent], last_seq: int = 0, member_id: int = 1
+    stored: dict[int, RoomEvent],
+    last_seq: int = 0,
+    member_id: int = 1,
+    reads_fail: asyncio.Event | None = None,
 ) -> tuple[Hub, Recorder]:
     async def load_last_seq(room_id: int) -> int:
         return last_seq
 
     async def fetch_range(room_id: int, after: int, before: int) -> list[RoomEvent]:
+        if reads_fail is not None and reads_fail.is_set():
+            raise ConnectionError("database unavailable")
         return [stored[s] for s in range(after + 1, before) if s in stored]
 
     hub = Hub(load_last_seq, fetch_range, gap_delay=0.02)
@@ -104,3 +110,35 @@ async def test_an_eviction_ends_the_subscription_after_telling_the_member() -> N
     await settle()
     assert [f["type"] for f in recorder.frames] == ["member"]
     assert ROOM not in hub.channels
+
+
+async def test_a_subscription_follows_what_was_committed_even_if_the_channel_lags() -> None:
+    """The channel heard 1-3; 4 is committed but its publisher died before the bus had it.
+    A client that saw 4 elsewhere resumes after 4: it must not get 4 again, live."""
+    stored = {seq: message(seq) for seq in range(1, 5)}
+    hub, watcher = await subscribed_hub(stored)
+    for seq in (1, 2, 3):
+        hub.dispatch(message(seq))
+    resumed = Recorder()
+    conn = Connection(2, "r", "s", None, resumed, buffer_limit=1 << 20)
+    hub.add_connection(conn)
+    live_from = await hub.begin_subscription(conn, ROOM)
+    assert live_from == 4
+    hub.finish_subscription(conn, ROOM, live_from)
+    hub.dispatch(message(4))  # the catch-up sweep finds it later
+    hub.dispatch(message(5))
+    await settle()
+    assert resumed.seqs() == [5]
+    assert watcher.seqs() == [1, 2, 3, 4, 5]  # the live subscriber got 4 once, in order
+
+
+async def test_a_subscription_whose_catch_up_read_fails_leaves_nothing_behind() -> None:
+    reads_fail = asyncio.Event()
+    hub, _ = await subscribed_hub({}, reads_fail=reads_fail)
+    reads_fail.set()
+    conn = Connection(2, "r", "s", None, Recorder(), buffer_limit=1 << 20)
+    hub.add_connection(conn)
+    with pytest.raises(ConnectionError):
+        await hub.begin_subscription(conn, ROOM)
+    assert not hub.is_subscribed(conn, ROOM)
+    assert conn not in hub.channels[ROOM].syncing  # nothing buffers for it any more
