@@ -124,19 +124,28 @@ class ResilientClient:
         for _ in range(40):
             server = self.servers[self.index % len(self.servers)]
             try:
-                ws = await server.connect(self.member)
-                await ws.send(
+                self.ws = await server.connect(self.member)
+                await self.ws.send(
                     {"type": "subscribe", "room_id": self.room_id, "after_seq": self.last_seq}
                 )
-                self.ws = ws
                 await self._read_until(lambda f: f.get("type") == "subscribed", 5)
                 return
             except (OSError, ConnectionClosed, InvalidHandshake, TimeoutError, AssertionError):
-                self.ws = None
-                self.index += 1
-                self.reconnects += 1
+                self._abandon()
                 await asyncio.sleep(0.2)
         raise AssertionError(f"{self.name}: no server to reconnect to")
+
+    def _abandon(self) -> None:
+        """Drop the socket and move on to the next server (a load balancer would send us
+        elsewhere). The socket is cut, not left open: a server still holding it would keep
+        its subscription and write to it, unread, until it closed it as too slow. What it
+        delivered before stays recorded: a replay is in seq order, so the highest seq seen
+        is where the next subscription resumes (docs/protocol.md)."""
+        if self.ws is not None:
+            self.ws.conn.transport.abort()
+        self.ws = None
+        self.index += 1
+        self.reconnects += 1
 
     def _record(self, frame: Frame) -> None:
         if frame.get("type") != "message" or frame.get("room_id") != self.room_id:
@@ -176,9 +185,7 @@ class ResilientClient:
                     3,
                 )
             except (ConnectionClosed, OSError, TimeoutError):
-                self.ws = None
-                self.index += 1  # the load balancer sends us elsewhere
-                self.reconnects += 1
+                self._abandon()
                 continue
             if answer["type"] == "ack":
                 self.acked[client_msg_id] = answer["id"]
@@ -206,8 +213,7 @@ class ResilientClient:
             except TimeoutError:
                 continue
             except (ConnectionClosed, OSError):
-                self.ws = None
-                self.index += 1
+                self._abandon()
         await asyncio.sleep(0.3)  # anything after the last seq would be a duplicate
         if self.ws is not None:
             try:
