@@ -150,6 +150,31 @@ async def test_resume_replays_the_gap_then_goes_live_without_gap_or_duplicate(
     assert bodies[:30] == [f"while away {i}" for i in range(30)]
 
 
+async def test_a_replay_given_up_half_way_resumes_from_the_highest_seq_seen(
+    server: Server,
+) -> None:
+    """A client that gives up on a subscribe mid-replay (a timeout: tests/chaos's client
+    does) and resumes on a new socket from the highest seq it saw gets the rest, once: a
+    replay is in seq order, so what it saw is a prefix."""
+    alice, bob = await server.member(), await server.member()
+    room = await server.room(alice, bob)
+    a = await server.connect(alice)
+    for i in range(120):
+        await a.send_message(room, f"m{i}")
+    last = max([(await a.expect("ack"))["seq"] for _ in range(120)])
+    first = await server.connect(bob)
+    await first.send({"type": "subscribe", "room_id": room, "after_seq": 0})
+    prefix = [(await first.expect("message", room_id=room))["seq"] for _ in range(10)]
+    assert prefix == list(range(1, 11))
+    # the first socket is left open and unread, its replay unfinished
+    second = await server.connect(bob)
+    subscribed, replayed = await second.subscribe(room, after_seq=prefix[-1])
+    assert [m["seq"] for m in replayed] == list(range(prefix[-1] + 1, last + 1))
+    assert subscribed["last_seq"] == last
+    await a.send_message(room, "live")
+    assert (await second.expect("message", room_id=room))["seq"] == last + 1
+
+
 async def test_resume_beyond_the_bound_gets_a_reset_hint(server: Server) -> None:
     alice, bob = await server.member(), await server.member()
     room = await server.room(alice, bob)
