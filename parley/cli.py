@@ -37,7 +37,9 @@ def command_serve(args: argparse.Namespace) -> int:
 
     from parley.app import create_app
     from parley.core.logging import configure_logging
-    from parley.core.serving import deadline_protocol, raise_open_file_limit
+    from parley.core.serving import UpgradeHandler, deadline_protocol, raise_open_file_limit
+    from parley.realtime.gateway import WS_PATH
+    from parley.realtime.native import NativeGateway
     from parley.realtime.wire import FastWebSocketProtocol
 
     configure_logging(settings.log_level)
@@ -46,8 +48,14 @@ def command_serve(args: argparse.Namespace) -> int:
     _run_database(_prepare_database(settings))
 
     def server() -> uvicorn.Server:
+        app = create_app(settings)
+        routes: dict[str, UpgradeHandler] = {}
+        if settings.ws_native and settings.role != "api":
+            routes[WS_PATH] = NativeGateway(
+                app, settings.forwarded_allow_ips, settings.ws_ping_interval_seconds
+            )
         config = uvicorn.Config(
-            create_app(settings),
+            app,
             host=settings.host,
             port=settings.port,
             log_config=None,
@@ -55,7 +63,7 @@ def command_serve(args: argparse.Namespace) -> int:
             proxy_headers=False,
             timeout_graceful_shutdown=int(settings.shutdown_grace_seconds),
             server_header=False,
-            http=deadline_protocol(settings.request_header_timeout_seconds),
+            http=deadline_protocol(settings.request_header_timeout_seconds, routes),
             ws=FastWebSocketProtocol,
             ws_max_size=settings.ws_max_frame_bytes,
             ws_per_message_deflate=False,

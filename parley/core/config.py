@@ -93,6 +93,9 @@ class Settings(BaseSettings):
     ws_ticket_ttl_seconds: Annotated[int, Field(ge=1, le=3600)] = 30
     ws_allowed_origins: list[str] = []
     ws_max_pending_sends: Annotated[int, Field(ge=1, le=100_000)] = 256
+    #: `parley serve` hands `/ws` to the native protocol (parley.realtime.native); false
+    #: keeps it on the ASGI path, as under any other ASGI server
+    ws_native: bool = True
     #: sends waiting for the message writer; past it a send is refused `unavailable`
     writer_queue_max: Annotated[int, Field(ge=1, le=10_000_000)] = 20_000
     resume_max_messages: Annotated[int, Field(ge=1, le=100_000)] = 500

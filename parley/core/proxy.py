@@ -76,11 +76,17 @@ class ForwardedHeadersMiddleware:
         return str(first) if first is not None else None  # all hops are our own proxies
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] in ("http", "websocket") and self.trusted:
+        if scope["type"] in ("http", "websocket"):
+            self.resolve(scope)
+        await self.app(scope, receive, send)
+
+    def resolve(self, scope: Scope) -> None:
+        """Put the client's address and scheme in `scope` when the peer is a trusted proxy
+        (also for the native WebSocket path, which passes no middleware)."""
+        if self.trusted:
             client = scope.get("client")
             if client and self._is_trusted(client[0]):
                 self._apply(scope)
-        await self.app(scope, receive, send)
 
     def _apply(self, scope: Scope) -> None:
         forwarded_for: list[bytes] = []

@@ -18,12 +18,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import resource
-from typing import Literal
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar, Literal
 
+import httptools
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 log = logging.getLogger(__name__)
 Waiting = Literal["request", "body"]
+#: takes over an upgraded connection: (the request's scope, uvicorn's server state) -> protocol
+UpgradeHandler = Callable[[dict[str, Any], Any], asyncio.Protocol]
 
 
 class DeadlineHttpProtocol(HttpToolsProtocol):
@@ -31,8 +35,25 @@ class DeadlineHttpProtocol(HttpToolsProtocol):
 
     #: seconds; set on a subclass by `deadline_protocol`
     request_timeout: float = 10.0
+    #: WebSocket upgrades by path served by a protocol of their own instead of ASGI
+    upgrade_routes: ClassVar[Mapping[str, UpgradeHandler]] = {}
     _deadline: asyncio.TimerHandle | None = None
     _waiting: Waiting | None = None
+
+    def handle_websocket_upgrade(self) -> None:
+        url = httptools.parse_url(self.url)
+        handler = self.upgrade_routes.get(url.path.decode("latin-1"))
+        if handler is None:
+            super().handle_websocket_upgrade()
+            return
+        self._stop()
+        self.connections.discard(self)
+        scope = dict(self.scope)
+        scope["path"] = url.path.decode("latin-1")
+        scope["query_string"] = url.query or b""
+        protocol = handler(scope, self.server_state)
+        self.transport.set_protocol(protocol)
+        protocol.connection_made(self.transport)
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -92,10 +113,15 @@ class DeadlineHttpProtocol(HttpToolsProtocol):
             transport.close()
 
 
-def deadline_protocol(request_timeout: float) -> type[DeadlineHttpProtocol]:
-    """The protocol class uvicorn instantiates per connection, with the timeout baked in."""
+def deadline_protocol(
+    request_timeout: float, upgrade_routes: Mapping[str, UpgradeHandler] | None = None
+) -> type[DeadlineHttpProtocol]:
+    """The protocol class uvicorn instantiates per connection, with the timeout and the
+    native upgrade routes baked in."""
     return type(
-        "DeadlineHttpProtocol", (DeadlineHttpProtocol,), {"request_timeout": request_timeout}
+        "DeadlineHttpProtocol",
+        (DeadlineHttpProtocol,),
+        {"request_timeout": request_timeout, "upgrade_routes": dict(upgrade_routes or {})},
     )
 
 

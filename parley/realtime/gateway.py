@@ -7,6 +7,7 @@ import logging
 from urllib.parse import urlsplit
 
 from fastapi import WebSocket
+from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocketDisconnect
 
@@ -37,7 +38,7 @@ class HandshakeRefused(Exception):
         self.reason = reason
 
 
-def _same_origin(websocket: WebSocket, allowed: list[str]) -> bool:
+def _same_origin(websocket: HTTPConnection, allowed: list[str]) -> bool:
     origin = websocket.headers.get("origin")
     if origin is None:
         return False
@@ -48,7 +49,7 @@ def _same_origin(websocket: WebSocket, allowed: list[str]) -> bool:
     return parsed.scheme in ("http", "https") and hmac.compare_digest(parsed.netloc, host)
 
 
-async def _authenticate(websocket: WebSocket, realtime: Realtime) -> Principal:
+async def authenticate_handshake(websocket: HTTPConnection, realtime: Realtime) -> Principal:
     """Ticket, Bearer header, or session cookie from the same origin; never a token in the URL."""
     settings = realtime.settings
     ticket = websocket.query_params.get("ticket")
@@ -112,7 +113,7 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
     await websocket.accept()
     wire = websocket.scope.get("extensions", {}).get(WIRE_EXTENSION)
     try:
-        principal = await _authenticate(websocket, realtime)
+        principal = await authenticate_handshake(websocket, realtime)
     except HandshakeRefused as refused:
         await websocket.close(refused.code, refused.reason)
         return
@@ -138,10 +139,9 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
 
 
 async def serve_connection(websocket: WebSocket, realtime: Realtime, conn: Connection) -> None:
-    hub = realtime.hub
     session = handlers.Session(realtime, conn)
     await session.send_ready()  # `ready` is always the first frame a client gets
-    hub.add_connection(conn)
+    realtime.hub.add_connection(conn)
     realtime.presence.connected(conn.member_id)
     try:
         while not conn.closed:
@@ -159,7 +159,12 @@ async def serve_connection(websocket: WebSocket, realtime: Realtime, conn: Conne
     except (RuntimeError, ConnectionError) as exc:
         log.debug("connection ended", extra={"error": repr(exc)})
     finally:
-        conn.stop()
-        hub.remove_connection(conn)
-        realtime.presence.disconnected(conn.member_id)
-        session.cancel_pending()
+        end_session(realtime, conn, session)
+
+
+def end_session(realtime: Realtime, conn: Connection, session: handlers.Session) -> None:
+    """The connection is gone (either path): forget it everywhere it was registered."""
+    conn.stop()
+    realtime.hub.remove_connection(conn)
+    realtime.presence.disconnected(conn.member_id)
+    session.cancel_pending()

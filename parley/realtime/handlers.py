@@ -181,6 +181,8 @@ class Session:
         except BaseException:
             hub.unsubscribe(conn, room_id)
             raise
+        if not hub.is_subscribed(conn, room_id):  # removed from the room during the replay
+            raise FrameError("not_a_member", "not a member of this room", room_id)
         self.reply(ServerSubscribed(room_id, live_from))
         hub.finish_subscription(conn, room_id, live_from)
 
