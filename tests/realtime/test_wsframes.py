@@ -94,18 +94,19 @@ def test_lengths_of_16_and_64_bits() -> None:
     assert read_all(reader) == [(BINARY, medium), (BINARY, large)]
 
 
-@pytest.mark.parametrize(
-    ("data", "code"),
-    [
-        (Frame(OP_TEXT, b"x" * 2000).serialize(mask=True), 1009),  # one frame too big
-        (b"\x81\x05hello", 1002),  # unmasked
-        (b"\xc1\x80" + b"\x00" * 4, 1002),  # RSV1 set without an extension
-        (b"\x83\x80" + b"\x00" * 4, 1002),  # opcode 3 is reserved
-        (b"\x09\x80" + b"\x00" * 4, 1002),  # a fragmented ping
-        (Frame(OP_CONT, b"orphan").serialize(mask=True), 1002),  # continuation of nothing
-        (b"\x89\xfe" + struct.pack("!H", 126) + b"\x00" * 130, 1002),  # ping over 125 bytes
-    ],
-)
+VIOLATIONS = {
+    "too big": (Frame(OP_TEXT, b"x" * 2000).serialize(mask=True), 1009),
+    "unmasked": (b"\x81\x05hello", 1002),
+    "RSV1 without an extension": (b"\xc1\x80" + b"\x00" * 4, 1002),
+    "reserved opcode 3": (b"\x83\x80" + b"\x00" * 4, 1002),
+    "fragmented ping": (b"\x09\x80" + b"\x00" * 4, 1002),
+    "continuation of nothing": (Frame(OP_CONT, b"orphan").serialize(mask=True), 1002),
+    "ping over 125 bytes": (b"\x89\xfe" + struct.pack("!H", 126) + b"\x00" * 130, 1002),
+}
+
+
+# ids by name: masked frames differ per run, and xdist workers must collect the same tests
+@pytest.mark.parametrize(("data", "code"), list(VIOLATIONS.values()), ids=list(VIOLATIONS))
 def test_violations_name_their_close_code(data: bytes, code: int) -> None:
     reader = FrameReader(max_size=1024)
     reader.feed(data)
