@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 import orjson
@@ -30,6 +30,7 @@ class Connection:
     __slots__ = (
         "_asgi_send",
         "_closer",
+        "_held",
         "_queue",
         "_space",
         "_writer",
@@ -64,6 +65,8 @@ class Connection:
         self.rooms: set[int] = set()
         self.on_close: Callable[[Connection], None] | None = None
         self._queue: asyncio.Queue[bytes] | None = None
+        #: frames held back while corked, written together when the cork is pulled
+        self._held: list[bytes] | None = None
         self._writer: asyncio.Task[None] | None = None
         self._closer: asyncio.Task[None] | None = None
         self._space: asyncio.Event | None = None
@@ -77,6 +80,17 @@ class Connection:
         """Send a ready-made WebSocket frame (the broadcast hot path)."""
         if self.closed:
             return
+        if _cork.depth:
+            held = self._held
+            if held is None:
+                self._held = [frame]
+                _cork.held.append(self)
+            else:
+                held.append(frame)
+            return
+        self._write_now(frame)
+
+    def _write_now(self, frame: bytes) -> None:
         wire = self.wire
         if wire is not None:
             if wire.write(frame) > self.buffer_limit:
@@ -102,6 +116,9 @@ class Connection:
     def close(self, code: int, reason: str = "") -> None:
         if self.closed:
             return
+        self._release()  # frames held by a cork go out before the close frame
+        if self.closed:  # writing them found the peer too slow and closed already
+            return
         self.closed = True
         if self.on_close is not None:
             asyncio.get_running_loop().call_soon(self.on_close, self)
@@ -111,6 +128,16 @@ class Connection:
             self._closer = asyncio.create_task(self._asgi_close(code, reason))
 
     # -- fallback path (no direct wire access, e.g. another ASGI server) ---------------------
+
+    def _release(self) -> None:
+        held, self._held = self._held, None
+        if held is None or self.closed:
+            return
+        if len(held) == 1 or self.wire is None:
+            for frame in held:
+                self._write_now(frame)
+        else:
+            self._write_now(b"".join(held))
 
     def _enqueue(self, frame: bytes) -> None:
         assert self._queue is not None
@@ -143,6 +170,33 @@ class Connection:
             self._space.set()
         if self._writer is not None:
             self._writer.cancel()
+
+
+class _Cork:
+    __slots__ = ("depth", "held")
+
+    def __init__(self) -> None:
+        self.depth = 0
+        self.held: list[Connection] = []
+
+
+_cork = _Cork()
+
+
+@contextlib.contextmanager
+def corked() -> Iterator[None]:
+    """Hold every connection's frames until the block ends, then write each connection's in
+    one go: a batch of committed messages costs one system call per recipient, not one per
+    message and recipient. For one event loop's synchronous fan-out (nothing awaits inside)."""
+    _cork.depth += 1
+    try:
+        yield
+    finally:
+        _cork.depth -= 1
+        if not _cork.depth:
+            held, _cork.held = _cork.held, []
+            for conn in held:
+                conn._release()
 
 
 def _payload_of(frame: bytes) -> bytes:

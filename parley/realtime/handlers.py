@@ -9,6 +9,7 @@ pending sends stop the reading, and sustained flooding (many frames refused as
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -18,7 +19,7 @@ from msgspec import UNSET
 
 from parley.chat.api import Ack, SendRejected, mark_read, read_timeline
 from parley.core.errors import ParleyError, is_database_unavailable
-from parley.core.ratelimit import RateLimiter, TokenBucket
+from parley.core.ratelimit import RateLimiter
 from parley.flows.api import CommandDone
 from parley.realtime.connection import Connection
 from parley.realtime.events import RoomEvent
@@ -53,10 +54,6 @@ from parley.social.api import is_blocked
 log = logging.getLogger("parley.realtime")
 
 CLOSE_POLICY = 4008
-#: refusals for rate (`rate_limited`) a connection may collect within the window before it
-#: is closed with 4008: a client that ignores the answers is flooding, not chatting
-FLOOD_MAX_REFUSALS = 50
-FLOOD_WINDOW_SECONDS = 10.0
 
 __all__ = ["CLOSE_POLICY", "FrameError", "Session", "error_frame"]
 
@@ -69,6 +66,9 @@ def error_frame(code: str, detail: str, ref: Any = None) -> dict[str, Any]:
     return frame
 
 
+_session_keys = itertools.count()
+
+
 class Session:
     """The protocol conversation of one connection."""
 
@@ -76,24 +76,14 @@ class Session:
         self.realtime = realtime
         self.conn = conn
         self.db = realtime.runtime.db
-        settings = realtime.settings
         self.pending: set[asyncio.Future[Ack]] = set()
         #: cleared while too many sends await their commit: the gateway stops reading the
         #: socket, so a client that pipelines faster than we store is slowed down by TCP
         self.capacity = asyncio.Event()
         self.capacity.set()
-        #: every frame but `send` (which has the member's send budget) draws on this
-        self.frame_budget = TokenBucket(settings.ws_frame_rate, settings.ws_frame_burst)
-        self.refusals = TokenBucket(FLOOD_MAX_REFUSALS / FLOOD_WINDOW_SECONDS, FLOOD_MAX_REFUSALS)
-        self.handlers: dict[type[Any], Callable[[Any], Awaitable[None]]] = {
-            ClientSubscribe: self.on_subscribe,
-            ClientUnsubscribe: self.on_unsubscribe,
-            ClientSend: self.on_send,
-            ClientTyping: self.on_typing,
-            ClientRead: self.on_read,
-            ClientCall: self.on_call,
-            ClientPing: self.on_ping,
-        }
+        #: this connection's key in the process's per-connection buckets
+        self.key = next(_session_keys)
+        self.budgets = realtime.connection_budgets
 
     def reply(self, frame: ServerFrame) -> None:
         self.conn.write(text_frame(encode(frame)))
@@ -113,7 +103,7 @@ class Session:
         else:
             bad = None
         # bad frames count too: flooding with garbage is flooding
-        if type(frame) is not ClientSend and self.frame_budget.take(None):
+        if type(frame) is not ClientSend and self.budgets.frames.take(self.key):
             self.refuse("rate_limited", "too many frames; slow down")
             return
         if frame is None:
@@ -121,7 +111,7 @@ class Session:
             self.refuse(bad.code, bad.detail, bad.ref)
             return
         try:
-            await self.handlers[type(frame)](frame)
+            await _HANDLERS[type(frame)](self, frame)
         except FrameError as exc:
             self.refuse(exc.code, exc.detail, exc.ref)
         except Exception as exc:
@@ -141,7 +131,7 @@ class Session:
     def refuse(self, code: str, detail: str, ref: str | int | None = None) -> None:
         """Answer with an error; refusals for rate count towards closing a flooder."""
         self.reply(error(code, detail, ref))
-        if code == "rate_limited" and self.refusals.take(None):
+        if code == "rate_limited" and self.budgets.refusals.take(self.key):
             log.info("closing a flooding connection", extra={"member_id": self.conn.member_id})
             self.conn.close(CLOSE_POLICY, "rate limit: too many frames")
 
@@ -292,3 +282,15 @@ class Session:
         """The connection is gone: acks can no longer be delivered (the sends still commit)."""
         self.pending.clear()
         self.capacity.set()
+
+
+#: the handler of each client frame type (one table for all sessions)
+_HANDLERS: dict[type[Any], Callable[[Session, Any], Awaitable[None]]] = {
+    ClientSubscribe: Session.on_subscribe,
+    ClientUnsubscribe: Session.on_unsubscribe,
+    ClientSend: Session.on_send,
+    ClientTyping: Session.on_typing,
+    ClientRead: Session.on_read,
+    ClientCall: Session.on_call,
+    ClientPing: Session.on_ping,
+}

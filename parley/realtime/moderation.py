@@ -15,6 +15,8 @@ from __future__ import annotations
 import time
 
 from parley.chat.api import SendRejected
+from parley.core.config import Settings
+from parley.core.ratelimit import TokenBucket
 from parley.core.runtime import Runtime
 from parley.rooms.api import SendRestrictions, send_restrictions
 
@@ -23,6 +25,28 @@ MAX_GATES = 100_000
 #: how long a (room, sender)'s restrictions are reused, and how many are kept
 CACHE_SECONDS = 1.0
 MAX_CACHED = 100_000
+#: refusals for rate (`rate_limited`) a connection may collect within the window before it
+#: is closed with 4008: a client that ignores the answers is flooding, not chatting
+FLOOD_MAX_REFUSALS = 50
+FLOOD_WINDOW_SECONDS = 10.0
+#: connections a process keeps buckets for at most (only those active in the last seconds)
+MAX_BUDGETS = 1_000_000
+
+
+class ConnectionBudgets:
+    """The frame buckets of every connection of a process, keyed by connection.
+
+    One keyed bucket per process instead of two per connection: a bucket that has refilled
+    is dropped, so only connections active in the last few seconds hold memory.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        #: every frame but `send` (which has the member's send budget) draws on this
+        self.frames = TokenBucket(settings.ws_frame_rate, settings.ws_frame_burst, MAX_BUDGETS)
+        #: refusals for rate; running out closes the connection as a flooder
+        self.refusals = TokenBucket(
+            FLOOD_MAX_REFUSALS / FLOOD_WINDOW_SECONDS, FLOOD_MAX_REFUSALS, MAX_BUDGETS
+        )
 
 
 class SendRules:

@@ -22,10 +22,11 @@ from parley.notify.api import PushDispatcher
 from parley.realtime.bus import EventBus
 from parley.realtime.bus_remote import RemoteBus
 from parley.realtime.cluster import build_components
+from parley.realtime.connection import corked
 from parley.realtime.events import RoomEvent, event_from_frame
 from parley.realtime.hub import Hub
 from parley.realtime.metrics import register_metrics
-from parley.realtime.moderation import SendRules
+from parley.realtime.moderation import ConnectionBudgets, SendRules
 from parley.realtime.protocol import ServerPresence, ServerTyping, encode
 from parley.realtime.relay import OutboxRelay
 from parley.rooms.api import get_room, last_seqs, rooms_of_member
@@ -57,6 +58,7 @@ class Realtime:
         self.send_limits = parts.send_limits
         self.call_limits = parts.call_limits
         self.read_limits = parts.read_limits
+        self.connection_budgets = ConnectionBudgets(self.settings)
         self._typing_limits = parts.typing_throttle
         self._checks = parts.checks
         self._start_shared = parts.start
@@ -121,8 +123,9 @@ class Realtime:
     async def _publish_frames(self, frames: list[dict[str, Any]]) -> None:
         # committed messages: local subscribers at once, other processes via the bus (and
         # catch-up from the database if the bus loses them)
-        for frame in frames:
-            self.bus.post(message_event(frame))
+        with corked():  # a recipient of several of the batch's messages gets one write
+            for frame in frames:
+                self.bus.post(message_event(frame))
         self.integrations.feed(frames)
         self.push.feed(frames)
 
