@@ -50,8 +50,8 @@ class Page:
 @functools.lru_cache(maxsize=64)
 def _statement(filtered: frozenset[str], has_file: bool | None, by_ids: bool) -> Select[Any]:
     """The message read for one shape of query (which parameters are set; candidate ids or
-    an id range), every value bound: built and cache-keyed once, as SQLAlchemy costs more to build a
-    statement than the database takes to run it. Newest first, `need` rows at most."""
+    an id range), every value bound: built and cache-keyed once, since SQLAlchemy takes
+    longer to build a statement than the database to run it. Newest first, `need` rows."""
     member = bindparam("member", type_=BigInteger)
     clauses: list[ColumnElement[bool]] = [
         Message.room_id.in_(room_ids_of(member)),
