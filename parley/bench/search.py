@@ -6,7 +6,8 @@ Fills an empty database (migrated here) with members, rooms and `--messages` mes
 mixed Korean and English drawn from a seeded generator, builds the index, then times
 first pages of 2-syllable Korean terms, 3+ character terms and two-term queries (p50/p95 over
 `--queries` each). `--sends` compares the message writer's throughput with the index
-(triggers and indexer) and without (triggers dropped, no indexer) on two more empty databases.
+(triggers and indexer) and without (triggers dropped, no indexer) on two more databases:
+empty, or with `--sends-corpus` two copies of the corpus (the index at full size).
 """
 
 from __future__ import annotations
@@ -195,17 +196,23 @@ async def time_queries(runtime: Runtime, member: int, queries: list[str]) -> dic
     return {"p50": statistics.median(times), "p95": times[int(len(times) * 0.95) - 1]}
 
 
-async def send_rate(url: str, indexed: bool, sends: int) -> float:
+async def send_rate(url: str, indexed: bool, sends: int, *, corpus: bool = False) -> float:
     """Messages per second through the writer (200 in flight): with the triggers and the
-    indexer running, or with the triggers dropped and no indexer (the same schema else)."""
+    indexer running, or with the triggers dropped and no indexer (the same schema else).
+    `corpus`: the database is a copy of a generated corpus (sends go to its searcher's
+    rooms, into its full index); else it is empty and gets members and rooms only."""
     runtime = Runtime.build(Settings(database_url=url, secret_key="bench-" + "x" * 40))
     await upgrade_database(runtime.db.engine)
     if not indexed:
         on = " ON messages" if runtime.db.dialect == "postgresql" else ""
         async with runtime.db.engine.begin() as conn:
             for name in ("search_messages_insert", "search_messages_update"):
-                await conn.execute(text(f"DROP TRIGGER {name}{on}"))
-    member, _, _ = await fill(runtime, 0, 1)
+                await conn.execute(text(f"DROP TRIGGER IF EXISTS {name}{on}"))
+    if corpus:
+        async with runtime.db.engine.connect() as conn:
+            member = int((await conn.execute(text("SELECT min(id) FROM members"))).scalar_one())
+    else:
+        member, _, _ = await fill(runtime, 0, 1)
 
     async def publish(frames: list[dict[str, Any]]) -> None:
         return None
@@ -221,10 +228,11 @@ async def send_rate(url: str, indexed: bool, sends: int) -> float:
         )
     rng = random.Random(2)
     two, three = vocabulary(rng)
+    run = f"{time.time_ns():x}"  # a run on a database sent to before: new ids, not retries
     started = time.perf_counter()
     for start in range(0, sends, 200):
         futures = [
-            writer.submit(Send(member, rooms[n % 40], f"b{start + n}", body(rng, two, three)))
+            writer.submit(Send(member, rooms[n % 40], f"b{run}-{start + n}", body(rng, two, three)))
             for n in range(min(200, sends - start))
         ]
         await asyncio.gather(*futures)
@@ -233,6 +241,25 @@ async def send_rate(url: str, indexed: bool, sends: int) -> float:
     await writer.stop()
     await runtime.close()
     return sends / elapsed
+
+
+async def query_figures(
+    runtime: Runtime, member: int, two: list[str], three: list[str], args: argparse.Namespace
+) -> None:
+    """p50/p95 of first pages of each kind of query, after warming the caches."""
+    await time_queries(runtime, member, two[:20])  # warm the caches and compiled statements
+    rng = random.Random(args.seed + 1)
+    cases = {
+        "2-syllable Korean": [rng.choice(two[:200]) for _ in range(args.queries)],
+        "3+ characters": [rng.choice(three[:200] + ENGLISH) for _ in range(args.queries)],
+        "two terms": [
+            f"{rng.choice(two[:50])} {rng.choice(three[:100] + ENGLISH)}"
+            for _ in range(args.queries)
+        ],
+    }
+    for name, queries in cases.items():
+        figures = await time_queries(runtime, member, queries)
+        print(f"{name:>18}: p50 {figures['p50']:.1f} ms, p95 {figures['p95']:.1f} ms")
 
 
 async def main(args: argparse.Namespace) -> None:
@@ -260,24 +287,13 @@ async def main(args: argparse.Namespace) -> None:
                 conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
                 await conn.execute(text("VACUUM ANALYZE"))
             print(f"VACUUM ANALYZE in {time.perf_counter() - started:.0f} s")
-    await time_queries(runtime, member, two[:20])  # warm the caches and compiled statements
-    rng = random.Random(args.seed + 1)
-    cases = {
-        "2-syllable Korean": [rng.choice(two[:200]) for _ in range(args.queries)],
-        "3+ characters": [rng.choice(three[:200] + ENGLISH) for _ in range(args.queries)],
-        "two terms": [
-            f"{rng.choice(two[:50])} {rng.choice(three[:100] + ENGLISH)}"
-            for _ in range(args.queries)
-        ],
-    }
-    for name, queries in cases.items():
-        figures = await time_queries(runtime, member, queries)
-        print(f"{name:>18}: p50 {figures['p50']:.1f} ms, p95 {figures['p95']:.1f} ms")
+    if args.queries:
+        await query_figures(runtime, member, two, three, args)
     await runtime.close()
     if args.sends and args.sends_urls:
         without, with_index = args.sends_urls
-        base = await send_rate(without, False, args.sends)
-        indexed_rate = await send_rate(with_index, True, args.sends)
+        base = await send_rate(without, False, args.sends, corpus=args.sends_corpus)
+        indexed_rate = await send_rate(with_index, True, args.sends, corpus=args.sends_corpus)
         print(
             f"sends: {base:.0f}/s without the index, {indexed_rate:.0f}/s with "
             f"({indexed_rate / base:.0%})"
@@ -289,7 +305,7 @@ if __name__ == "__main__":
     parser.add_argument("--database-url", required=True, help="an empty database")
     parser.add_argument("--messages", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=15)
-    parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--queries", type=int, default=200, help="per kind (0: none)")
     parser.add_argument("--reuse", action="store_true", help="query an earlier run's corpus")
     parser.add_argument(
         "--bulk-index",
@@ -302,5 +318,10 @@ if __name__ == "__main__":
         nargs=2,
         metavar=("WITHOUT", "WITH"),
         help="two more empty databases for the send comparison",
+    )
+    parser.add_argument(
+        "--sends-corpus",
+        action="store_true",
+        help="the two send databases are copies of the corpus, not empty (sends at full size)",
     )
     asyncio.run(main(parser.parse_args()))

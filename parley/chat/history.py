@@ -24,7 +24,8 @@ from parley.chat.render import excerpt
 from parley.rooms.api import room_ids_of
 
 
-def visible_to(member_id: int | None) -> ColumnElement[bool]:
+def visible_to(member_id: int | ColumnElement[int] | None) -> ColumnElement[bool]:
+    """Whispers only to or from the member (who may be a bound parameter); None: no whispers."""
     if member_id is None:
         return Message.kind != "whisper"
     return or_(

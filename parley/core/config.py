@@ -176,6 +176,9 @@ class Settings(BaseSettings):
     image_decode_concurrency: Annotated[int, Field(ge=1, le=64)] = 2
     member_search_max_limit: Annotated[int, Field(ge=1, le=200)] = 50
     db_pool_size: Annotated[int, Field(ge=1, le=200)] = 10
+    #: a pooled connection idle this long is pinged before use (0: before every use); a
+    #: busy connection is not, and one that died meanwhile fails its statement (a 503)
+    db_ping_after_idle_seconds: Annotated[float, Field(ge=0, le=3600)] = 2.0
 
     #: scale-out (docs/deployment.md): names of shared keys, channels and the Kafka topic
     cluster_prefix: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{1,40}$")] = "parley"

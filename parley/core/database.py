@@ -6,6 +6,7 @@ import asyncio
 import logging
 import os
 import stat
+import time
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -14,6 +15,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import BigInteger, DateTime, Integer, MetaData, Text, event, text
 from sqlalchemy import create_engine as sa_create_engine
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects import mysql
 from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.ext.asyncio import (
@@ -23,6 +25,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
 
 from parley.core.config import Settings
@@ -162,15 +165,53 @@ def _install_sqlite_pragmas(engine: Engine) -> None:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+#: `ConnectionPoolEntry.info` key: when the connection went back to the pool
+_IDLE_SINCE = "parley_idle_since"
+
+
+def _ping_after_idle(engine: Engine, idle_seconds: float) -> None:
+    """Ping a pooled connection on checkout only if it sat idle for `idle_seconds` or more.
+
+    `pool_pre_ping` pings on every checkout (on asyncpg `BEGIN`, `;`, `ROLLBACK`: three
+    round trips before a short read's own). A connection used a moment ago is almost surely
+    alive; one idle across a database restart or an idle timeout is not. A ping that finds
+    it dead raises `InvalidatePoolError`: the pool replaces it, and every connection opened
+    before now is replaced on its next checkout. A connection that dies while hot fails its
+    statement, which SQLAlchemy reports as a disconnect (`connection_invalidated`, answered
+    503 "unavailable") and which invalidates the pool the same way.
+    """
+    dialect = engine.dialect
+
+    @event.listens_for(engine, "checkin")
+    def _checkin(_dbapi_connection: Any, entry: ConnectionPoolEntry) -> None:
+        entry.info[_IDLE_SINCE] = time.monotonic()
+
+    @event.listens_for(engine, "connect")
+    def _fresh(_dbapi_connection: Any, entry: ConnectionPoolEntry) -> None:
+        entry.info.pop(_IDLE_SINCE, None)  # just connected: nothing to check
+
+    @event.listens_for(engine, "checkout")
+    def _checkout(dbapi_connection: Any, entry: ConnectionPoolEntry, _proxy: Any) -> None:
+        since = entry.info.pop(_IDLE_SINCE, None)
+        if since is None or time.monotonic() - since < idle_seconds:
+            return
+        try:
+            dialect.do_ping(dbapi_connection)
+        except dialect.loaded_dbapi.Error as exc:
+            if dialect.is_disconnect(exc, dbapi_connection, None):
+                raise sa_exc.InvalidatePoolError(f"idle connection lost: {exc}") from exc
+            raise
+
+
 def create_engine(settings: Settings) -> AsyncEngine:
     kwargs: dict[str, Any] = {
         "connect_args": _connect_args(settings),
-        "pool_pre_ping": True,
         "pool_size": settings.db_pool_size,
         "max_overflow": settings.db_pool_size * 2,
         "pool_timeout": 10,
     }
     engine = create_async_engine(settings.database_url, **kwargs)
+    _ping_after_idle(engine.sync_engine, settings.db_ping_after_idle_seconds)
     if settings.is_sqlite:
         _install_sqlite_pragmas(engine.sync_engine)
     return engine

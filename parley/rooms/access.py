@@ -3,7 +3,7 @@ and the per-room `seq` counter, which the rooms domain alone owns (`rooms.last_s
 
 from __future__ import annotations
 
-from sqlalchemy import Select, select, tuple_, update
+from sqlalchemy import ColumnElement, Select, select, tuple_, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -27,8 +27,9 @@ async def rooms_of_member(session: AsyncSession, member_id: int) -> list[tuple[i
     return [(int(room_id), int(last_seq)) for room_id, last_seq in rows]
 
 
-def room_ids_of(member_id: int) -> Select[int]:
-    """The ids of the member's rooms, as a subquery for other domains' visibility rules."""
+def room_ids_of(member_id: int | ColumnElement[int]) -> Select[int]:
+    """The ids of the member's rooms, as a subquery for other domains' visibility rules
+    (`member_id` may be a bound parameter, for a statement built once and reused)."""
     return select(RoomMember.room_id).where(RoomMember.member_id == member_id)
 
 

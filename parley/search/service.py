@@ -10,11 +10,12 @@ end equals a brute-force scan.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, select
+from sqlalchemy import BigInteger, ColumnElement, Row, Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from parley.accounts.api import directory
@@ -46,20 +47,46 @@ class Page:
     next_cursor: int | None
 
 
-def _filtered(filters: Filters) -> list[ColumnElement[bool]]:
-    clauses: list[ColumnElement[bool]] = []
-    if filters.room_id is not None:
-        clauses.append(Message.room_id == filters.room_id)
-    if filters.sender_id is not None:
-        clauses.append(Message.sender_id == filters.sender_id)
-    if filters.after is not None:
-        clauses.append(Message.created_at > filters.after)
-    if filters.before is not None:
-        clauses.append(Message.created_at < filters.before)
-    if filters.has_file is not None:
+@functools.lru_cache(maxsize=64)
+def _statement(filtered: frozenset[str], has_file: bool | None, by_ids: bool) -> Select[Any]:
+    """The message read for one shape of query (which parameters are set; candidate ids or
+    an id range), every value bound: built and cache-keyed once, since SQLAlchemy takes
+    longer to build a statement than the database to run it. Newest first, `need` rows."""
+    member = bindparam("member", type_=BigInteger)
+    clauses: list[ColumnElement[bool]] = [
+        Message.room_id.in_(room_ids_of(member)),
+        visible_to(member),
+        Message.deleted_by.is_(None),
+    ]
+    if by_ids:
+        clauses.append(Message.id.in_(bindparam("ids", expanding=True)))
+    else:
+        clauses += [Message.id < bindparam("high"), Message.id >= bindparam("low")]
+    if "room_id" in filtered:
+        clauses.append(Message.room_id == bindparam("room_id"))
+    if "sender_id" in filtered:
+        clauses.append(Message.sender_id == bindparam("sender_id"))
+    if "after" in filtered:
+        clauses.append(Message.created_at > bindparam("after"))
+    if "before" in filtered:
+        clauses.append(Message.created_at < bindparam("before"))
+    if has_file is not None:
         has = hooks.has_file(Message.id)
-        clauses.append(has if filters.has_file else ~has)
-    return clauses
+        clauses.append(has if has_file else ~has)
+    return (
+        select(
+            Message,
+            directory.c.nickname,
+            Room.name,
+            Room.kind,
+            hooks.has_file(Message.id).label("has_file"),
+        )
+        .join(Room, Room.id == Message.room_id)
+        .outerjoin(directory, directory.c.id == Message.sender_id)
+        .where(*clauses)
+        .order_by(Message.id.desc())
+        .limit(bindparam("need"))
+    )
 
 
 async def search_messages(
@@ -73,25 +100,7 @@ async def search_messages(
 ) -> Page:
     """The member's visible messages containing every term, newest first (see module doc)."""
     candidates = await window(session, terms, cursor or NO_CURSOR, 2 * (limit + 1))
-    statement = (
-        select(
-            Message,
-            directory.c.nickname,
-            Room.name,
-            Room.kind,
-            hooks.has_file(Message.id).label("has_file"),
-        )
-        .join(Room, Room.id == Message.room_id)
-        .outerjoin(directory, directory.c.id == Message.sender_id)
-        .where(
-            Message.room_id.in_(room_ids_of(member_id)),
-            visible_to(member_id),
-            Message.deleted_by.is_(None),
-            *_filtered(filters),
-        )
-        .order_by(Message.id.desc())
-    )
-    found = await _read(session, statement, candidates, terms, limit + 1)
+    found = await _read(session, _Reader.of(member_id, filters), candidates, terms, limit + 1)
     next_cursor: int | None = candidates.floor or None
     if len(found) > limit:
         found = found[:limit]
@@ -99,9 +108,36 @@ async def search_messages(
     return Page(await _items(session, found, terms), next_cursor)
 
 
+@dataclass(frozen=True)
+class _Reader:
+    """The message reads of one search: the member and the filters that are set, bound
+    into the statement of their shape."""
+
+    params: dict[str, Any]
+    has_file: bool | None
+
+    @classmethod
+    def of(cls, member_id: int, filters: Filters) -> _Reader:
+        values = {
+            "member": member_id,
+            "room_id": filters.room_id,
+            "sender_id": filters.sender_id,
+            "after": filters.after,
+            "before": filters.before,
+        }
+        params = {name: value for name, value in values.items() if value is not None}
+        return cls(params, filters.has_file)
+
+    async def rows(self, session: AsyncSession, need: int, **where: Any) -> list[Row[Any]]:
+        """At most `need` rows among `ids=[…]`, or in `low <= id < high`, newest first."""
+        statement = _statement(frozenset(self.params), self.has_file, "ids" in where)
+        result = await session.execute(statement, {**self.params, **where, "need": need})
+        return list(result.all())
+
+
 async def _read(
     session: AsyncSession,
-    statement: Select[Any],
+    reader: _Reader,
     candidates: Window,
     terms: list[str],
     wanted: int,
@@ -112,12 +148,12 @@ async def _read(
     found: list[Row[Any]] = []
     ids, high, at = candidates.ids, candidates.top, 0
     while len(found) < wanted:
-        where: list[ColumnElement[bool]]
+        where: dict[str, Any]
         if ids is None:
             if high <= candidates.floor:
                 break
             low = max(high - SPAN_SLICE, candidates.floor)
-            where = [Message.id < high, Message.id >= low]
+            where = {"high": high, "low": low}
         else:
             if at >= len(ids):
                 if candidates.rest is None:
@@ -128,9 +164,9 @@ async def _read(
                 ids, at = candidates.ids or [], 0
                 continue
             chunk = ids[at : at + CHUNK]
-            where = [Message.id.in_(_padded(chunk))]
+            where = {"ids": _padded(chunk)}
         need = wanted - len(found)
-        rows = (await session.execute(statement.where(*where).limit(need))).all()
+        rows = await reader.rows(session, need, **where)
         found.extend(row for row in rows if matches(row[0].body, terms))
         last = rows[-1][0].id if len(rows) == need else None
         if ids is None:
