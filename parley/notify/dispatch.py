@@ -16,6 +16,7 @@ import asyncio
 import html
 import logging
 import re
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -31,6 +32,7 @@ from parley.core.errors import ParleyError
 from parley.core.runtime import Runtime
 from parley.core.tasks import stop_tasks
 from parley.notify.models import PushSubscription
+from parley.notify.service import made
 from parley.notify.vapid import Vapid
 from parley.notify.webpush import BadKeys, encrypt
 from parley.rooms.api import get_room, levels_of
@@ -40,6 +42,8 @@ log = logging.getLogger("parley.notify")
 QUEUE_MAX = 10_000
 #: pushes in flight at once per process
 CONCURRENCY = 32
+#: how long "does anyone have a push subscription" is believed (a new one here: at once)
+ANYONE_SUBSCRIBED_SECONDS = 1.0
 #: how long a push service keeps an undelivered push (RFC 8030 TTL header)
 TTL_SECONDS = 24 * 3600
 PREVIEW_CHARS = 300
@@ -69,6 +73,7 @@ class PushDispatcher:
         self.runtime = runtime
         self.online = online
         self.vapid = Vapid(runtime.settings)
+        self._anyone, self._known_until, self._made_seen = False, 0.0, -1
         self.queue: asyncio.Queue[tuple[str, dict[str, Any]]] = asyncio.Queue(QUEUE_MAX)
         self.timeout = 10.0
         self.backoff: tuple[float, ...] = (1.0, 4.0, 16.0)
@@ -124,7 +129,21 @@ class PushDispatcher:
                 self._deliveries.add(task)
                 task.add_done_callback(self._deliveries.discard)
 
+    async def _anyone_subscribed(self) -> bool:
+        """Whether any push subscription exists, asked at most once a second (and at once
+        after this process stored one): a server nobody subscribed on routes no message."""
+        now = time.monotonic()
+        if now >= self._known_until or made.count != self._made_seen:
+            self._made_seen = made.count
+            async with self.runtime.db.read_sessions() as session:
+                found = await session.scalar(select(PushSubscription.id).limit(1))
+            self._anyone = found is not None
+            self._known_until = now + ANYONE_SUBSCRIBED_SECONDS
+        return self._anyone
+
     async def _route_message(self, frame: dict[str, Any]) -> list[Push]:
+        if not await self._anyone_subscribed():
+            return []
         room_id, sender = int(frame["room_id"]), frame["sender"]
         sender_id = int(sender["id"])
         whisper_to = frame.get("to") if frame.get("kind") == "whisper" else None

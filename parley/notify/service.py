@@ -16,6 +16,16 @@ from parley.notify.webpush import BadKeys, check_keys
 MAX_PER_MEMBER = 20
 
 
+class _Made:
+    """How many subscriptions this process has stored: push dispatchers that cached "nobody
+    has one" look again as soon as it moves."""
+
+    count = 0
+
+
+made = _Made()
+
+
 def endpoint_key(endpoint: str) -> str:
     return hashlib.sha256(endpoint.encode()).hexdigest()
 
@@ -37,6 +47,7 @@ async def subscribe(
     except BadKeys as exc:
         raise ParleyError(422, "invalid_subscription_keys", str(exc)) from None
     key = endpoint_key(endpoint)
+    made.count += 1
     await session.execute(delete(PushSubscription).where(PushSubscription.endpoint_key == key))
     count = await session.scalar(
         select(func.count()).where(PushSubscription.member_id == member_id)
