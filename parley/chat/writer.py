@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from sqlalchemy import insert, select, tuple_
+from sqlalchemy import bindparam, insert, select, tuple_
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
@@ -103,6 +103,12 @@ class BatchResult:
     frames: list[dict[str, Any]]
 
 
+#: the sends of a batch already stored (retries), by (sender, client_msg_id); built once
+_ALREADY_STORED = select(
+    Message.sender_id, Message.client_msg_id, Message.room_id, Message.seq, Message.id
+).where(tuple_(Message.sender_id, Message.client_msg_id).in_(bindparam("keys", expanding=True)))
+
+
 def store_batch(conn: Connection, sends: list[Send]) -> BatchResult:
     """Store a batch in the caller's transaction: dedupe, authorise, number, insert.
 
@@ -113,11 +119,7 @@ def store_batch(conn: Connection, sends: list[Send]) -> BatchResult:
     """
     unique = list({s.key: s for s in reversed(sends)}.values())[::-1]  # first of each key
     outcomes: dict[Key, Ack | SendRejected] = {}
-    existing = conn.execute(
-        select(
-            Message.sender_id, Message.client_msg_id, Message.room_id, Message.seq, Message.id
-        ).where(tuple_(Message.sender_id, Message.client_msg_id).in_([s.key for s in unique]))
-    )
+    existing = conn.execute(_ALREADY_STORED, {"keys": [s.key for s in unique]})
     for sender_id, client_msg_id, room_id, seq, message_id in existing:
         outcomes[(sender_id or 0, str(client_msg_id))] = Ack(
             str(client_msg_id), room_id, seq, message_id

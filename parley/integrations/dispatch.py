@@ -21,20 +21,27 @@ from typing import Any
 
 import httpx
 import orjson
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from parley.chat.api import SendRejected
 from parley.core.addresses import pinned_request, resolve
+from parley.core.cache import LoadingCache
 from parley.core.database import utcnow
 from parley.core.errors import ParleyError
 from parley.core.runtime import Runtime
 from parley.core.tasks import stop_tasks
 from parley.integrations.models import OutgoingWebhook
 
+#: a room's enabled outgoing webhooks (built once: asked for every message's room)
+_HOOKS_OF_ROOM = select(OutgoingWebhook).where(
+    OutgoingWebhook.room_id == bindparam("room"), OutgoingWebhook.disabled_at.is_(None)
+)
 log = logging.getLogger("parley.integrations")
 QUEUE_MAX = 10_000
 WORKERS = 4
 CACHE_SECONDS = 2.0
+#: rooms whose webhooks are kept at most
+MAX_CACHED_ROOMS = 100_000
 
 
 def sign(secret: str, timestamp: str, body: bytes) -> str:
@@ -60,7 +67,9 @@ class Dispatcher:
         self.max_answer_bytes = 64 * 1024
         self.backoff: tuple[float, ...] = (1.0, 4.0, 16.0)
         self.max_failures = 5
-        self._cache: dict[int, tuple[float, list[OutgoingWebhook]]] = {}
+        self._cache: LoadingCache[int, list[OutgoingWebhook]] = LoadingCache(
+            CACHE_SECONDS, MAX_CACHED_ROOMS
+        )
         self._workers: list[asyncio.Task[None]] = []
         self._deliveries: set[asyncio.Task[bool]] = set()
         self._client: httpx.AsyncClient | None = None
@@ -85,23 +94,14 @@ class Dispatcher:
                 log.warning("outgoing webhook queue full; a message is not delivered")
 
     def forget(self, room_id: int) -> None:
-        self._cache.pop(room_id, None)
+        self._cache.forget(room_id)
 
     async def hooks_of(self, room_id: int) -> list[OutgoingWebhook]:
-        now = time.monotonic()
-        cached = self._cache.get(room_id)
-        if cached is not None and now - cached[0] < CACHE_SECONDS:
-            return cached[1]
-        async with self.runtime.db.read_sessions() as session:
-            rows = list(
-                await session.scalars(
-                    select(OutgoingWebhook).where(
-                        OutgoingWebhook.room_id == room_id, OutgoingWebhook.disabled_at.is_(None)
-                    )
-                )
-            )
-        self._cache[room_id] = (now, rows)
-        return rows
+        async def load() -> list[OutgoingWebhook]:
+            async with self.runtime.db.read_sessions() as session:
+                return list(await session.scalars(_HOOKS_OF_ROOM, {"room": room_id}))
+
+        return await self._cache.get(room_id, load)
 
     async def _work(self) -> None:
         while True:

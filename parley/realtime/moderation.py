@@ -15,6 +15,7 @@ from __future__ import annotations
 import time
 
 from parley.chat.api import SendRejected
+from parley.core.cache import LoadingCache
 from parley.core.config import Settings
 from parley.core.ratelimit import TokenBucket
 from parley.core.runtime import Runtime
@@ -53,28 +54,23 @@ class SendRules:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
         self._next_allowed: dict[tuple[int, int], float] = {}
-        self._cached: dict[tuple[int, int], tuple[float, SendRestrictions]] = {}
+        self._cached: LoadingCache[tuple[int, int], SendRestrictions] = LoadingCache(
+            CACHE_SECONDS, MAX_CACHED
+        )
 
     def forget(self, room_id: int, member_id: int | None = None) -> None:
         """Drop cached restrictions of a room (of one member, or all of them)."""
         if member_id is not None:
-            self._cached.pop((room_id, member_id), None)
+            self._cached.forget((room_id, member_id))
             return
-        for key in [k for k in self._cached if k[0] == room_id]:
-            del self._cached[key]
+        self._cached.forget_where(lambda key: key[0] == room_id)
 
     async def _restrictions(self, member_id: int, room_id: int) -> SendRestrictions:
-        key, now = (room_id, member_id), time.monotonic()
-        cached = self._cached.get(key)
-        if cached is not None and now - cached[0] < CACHE_SECONDS:
-            return cached[1]
-        async with self.runtime.db.read_sessions() as session:
-            rules = await send_restrictions(session, room_id, member_id)
-        if len(self._cached) >= MAX_CACHED:
-            self._cached.pop(next(iter(self._cached)))
-        self._cached.pop(key, None)
-        self._cached[key] = (now, rules)
-        return rules
+        async def load() -> SendRestrictions:
+            async with self.runtime.db.read_sessions() as session:
+                return await send_restrictions(session, room_id, member_id)
+
+        return await self._cached.get((room_id, member_id), load)
 
     async def check(self, member_id: int, room_id: int) -> None:
         rules = await self._restrictions(member_id, room_id)

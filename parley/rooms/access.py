@@ -3,7 +3,7 @@ and the per-room `seq` counter, which the rooms domain alone owns (`rooms.last_s
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, Select, select, tuple_, update
+from sqlalchemy import ColumnElement, Select, bindparam, select, tuple_, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -46,12 +46,23 @@ def nicknames_of_members(
     """
     if not pairs:
         return {}
-    rows = conn.execute(
-        select(RoomMember.room_id, RoomMember.member_id, directory.c.nickname)
-        .join(directory, directory.c.id == RoomMember.member_id)
-        .where(tuple_(RoomMember.room_id, RoomMember.member_id).in_(sorted(pairs)))
-    )
+    rows = conn.execute(_NICKNAMES_OF_MEMBERS, {"pairs": sorted(pairs)})
     return {(int(r), int(m)): str(n) for r, m, n in rows}
+
+
+# The writer's statements are built once: building a Core statement costs more CPU than
+# running it, and a reused object keeps its cache key (IN lists expand at execution).
+_NICKNAMES_OF_MEMBERS = (
+    select(RoomMember.room_id, RoomMember.member_id, directory.c.nickname)
+    .join(directory, directory.c.id == RoomMember.member_id)
+    .where(tuple_(RoomMember.room_id, RoomMember.member_id).in_(bindparam("pairs", expanding=True)))
+)
+_BUMP_SEQ = (
+    update(Room)
+    .where(Room.id == bindparam("room"))
+    .values(last_seq=Room.last_seq + bindparam("count"))
+)
+_LAST_SEQS = select(Room.id, Room.last_seq).where(Room.id.in_(bindparam("rooms", expanding=True)))
 
 
 def room_mention_rights(
@@ -87,9 +98,8 @@ async def allocate_seqs(session: AsyncSession, room_id: int, count: int = 1) -> 
 def bump_seqs(conn: Connection, counts: dict[int, int]) -> dict[int, int]:
     """The writer's batch form of `allocate_seqs` (synchronous Core): reserve `counts[room]`
     seqs in each room; returns each room's last seq after the bump (first = last - n + 1)."""
-    for room_id, count in counts.items():
-        conn.execute(update(Room).where(Room.id == room_id).values(last_seq=Room.last_seq + count))
-    rows = conn.execute(select(Room.id, Room.last_seq).where(Room.id.in_(list(counts))))
+    conn.execute(_BUMP_SEQ, [{"room": room, "count": count} for room, count in counts.items()])
+    rows = conn.execute(_LAST_SEQS, {"rooms": list(counts)})
     return {int(r): int(s) for r, s in rows}
 
 

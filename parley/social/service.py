@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import (
     BigInteger,
     and_,
+    bindparam,
     case,
     delete,
     literal_column,
@@ -110,23 +111,14 @@ def blocked_sends(conn: Connection, sends: Iterable[Send]) -> set[Send]:
     if not sends:
         return set()
     pairs = sorted({p for _, s, to in sends if to is not None for p in ((s, to), (to, s))})
-    pair_blocked = or_(
-        and_(Block.blocker_id == DirectRoom.low_id, Block.blocked_id == DirectRoom.high_id),
-        and_(Block.blocker_id == DirectRoom.high_id, Block.blocked_id == DirectRoom.low_id),
-    )
-    statement: Any = (
-        select(DirectRoom.room_id, Block.blocker_id, Block.blocked_id)
-        .join(Block, pair_blocked)
-        .where(DirectRoom.room_id.in_(sorted({room_id for room_id, _, _ in sends})))
-    )
-    if pairs:  # room 0 marks a blocked pair rather than a room
-        whispers = select(
-            literal_column("0", BigInteger).label("room_id"), Block.blocker_id, Block.blocked_id
-        ).where(tuple_(Block.blocker_id, Block.blocked_id).in_(pairs))
-        statement = union_all(statement, whispers)
+    rooms = sorted({room_id for room_id, _, _ in sends})
+    if pairs:
+        rows = conn.execute(_BLOCKED_ROOMS_OR_PAIRS, {"rooms": rooms, "pairs": pairs})
+    else:
+        rows = conn.execute(_BLOCKED_ROOMS, {"rooms": rooms})
     blocked_rooms: set[int] = set()
     blocked_pairs: set[frozenset[int]] = set()
-    for room_id, blocker, blocked in conn.execute(statement):
+    for room_id, blocker, blocked in rows:
         if room_id:
             blocked_rooms.add(int(room_id))
         else:
@@ -137,6 +129,27 @@ def blocked_sends(conn: Connection, sends: Iterable[Send]) -> set[Send]:
         if send[0] in blocked_rooms
         or (send[2] is not None and frozenset((send[1], send[2])) in blocked_pairs)
     }
+
+
+# built once (the writer's hot path; see rooms.access): direct rooms one of whose members
+# blocked the other, and (room 0) blocked pairs among whisper senders and targets
+_BLOCKED_ROOMS: Any = (
+    select(DirectRoom.room_id, Block.blocker_id, Block.blocked_id)
+    .join(
+        Block,
+        or_(
+            and_(Block.blocker_id == DirectRoom.low_id, Block.blocked_id == DirectRoom.high_id),
+            and_(Block.blocker_id == DirectRoom.high_id, Block.blocked_id == DirectRoom.low_id),
+        ),
+    )
+    .where(DirectRoom.room_id.in_(bindparam("rooms", expanding=True)))
+)
+_BLOCKED_ROOMS_OR_PAIRS: Any = union_all(
+    _BLOCKED_ROOMS,
+    select(
+        literal_column("0", BigInteger).label("room_id"), Block.blocker_id, Block.blocked_id
+    ).where(tuple_(Block.blocker_id, Block.blocked_id).in_(bindparam("pairs", expanding=True))),
+)
 
 
 async def friend_ids(session: AsyncSession, member_id: int) -> list[int]:
