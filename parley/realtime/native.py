@@ -138,6 +138,11 @@ class NativeSocket(asyncio.Protocol):
             transport.close()
             return
         transport.write(switching_protocols(key))
+        if log.isEnabledFor(logging.INFO):  # uvicorn's line for the ASGI path (queries scrubbed)
+            client, query = self._scope.get("client"), self._scope["query_string"]
+            target = self._scope["path"] + ("?" + query.decode("latin-1") if query else "")
+            peer = f"{client[0]}:{client[1]}" if client else "-"
+            log.info('%s - "WebSocket %s" [accepted]', peer, target)
         self.server_state.connections.add(self)
         self.gateway.sockets.add(self)
         self._open_task = asyncio.get_running_loop().create_task(
