@@ -11,6 +11,7 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 
 from tests.realtime.conftest import start_dedicated
+from tests.support.live import server_client
 from tests.support.server import ServerProcess
 from tests.support.ws import Server
 
@@ -32,11 +33,8 @@ def path_process(
 
 @pytest.fixture
 async def server(path_process: ServerProcess) -> AsyncIterator[Server]:
-    client = Server(path_process.base_url)
-    try:
+    async with server_client(path_process) as client:
         yield client
-    finally:
-        await client.close()
 
 
 async def test_frames_sent_before_ready_are_handled_after_it_in_order(server: Server) -> None:
