@@ -148,6 +148,13 @@ class NativeSocket(asyncio.Protocol):
         self._open_task = asyncio.get_running_loop().create_task(
             self._open(), context=self._context
         )
+        self._open_task.add_done_callback(self._opened)
+
+    def _opened(self, task: asyncio.Task[None]) -> None:
+        if not task.cancelled() and task.exception() is not None:
+            log.error("opening a connection failed", exc_info=task.exception())
+            self.close(1011, "internal error")  # e.g. `ready` met an unavailable database
+        self._open_task = None  # an idle connection keeps no finished task
 
     def data_received(self, data: bytes) -> None:
         self.heard = True
@@ -169,6 +176,8 @@ class NativeSocket(asyncio.Protocol):
             self._writable.set()
         self.server_state.connections.discard(self)
         self.gateway.sockets.discard(self)
+        if self.session is not None:
+            self.session.capacity.set()  # a frame waiting for send capacity ends now
         if self._open_task is not None and not self._open_task.done():
             self._open_task.cancel()  # nothing is registered before it ends
         elif self._frame_task is not None:
