@@ -10,7 +10,7 @@ from typing import Any
 
 import orjson
 
-from parley.realtime.wire import Wire
+from parley.realtime.wire import FrameSink
 
 log = logging.getLogger("parley.realtime")
 
@@ -21,7 +21,7 @@ AsgiSend = Callable[[dict[str, Any]], Awaitable[None]]
 
 
 class Connection:
-    """Writes go straight to the socket (`Wire`) or, without it, through a bounded queue.
+    """Writes go straight to the socket (a `FrameSink`) or, without it, through a bounded queue.
 
     Either way the bound is hard: a client whose backlog passes it is closed with 4009 and
     resumes on reconnect, so one slow reader never holds memory or delays anyone else.
@@ -49,7 +49,7 @@ class Connection:
         member_id: int,
         nickname: str,
         session_id: str,
-        wire: Wire | None,
+        wire: FrameSink | None,
         asgi_send: AsgiSend,
         buffer_limit: int,
         queue_limit: int = 1024,

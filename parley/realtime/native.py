@@ -254,7 +254,7 @@ class NativeSocket(asyncio.Protocol):
             principal.id,
             principal.member.nickname,
             principal.session_id,
-            self,  # type: ignore[arg-type]  # a Wire by its methods
+            self,
             _no_asgi_send,
             realtime.settings.ws_send_buffer_bytes,
         )

@@ -9,7 +9,7 @@ closes with 1001 (going away) when the server shuts down.
 from __future__ import annotations
 
 import struct
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
@@ -25,6 +25,18 @@ def text_frame(payload: bytes) -> bytes:
     if size < 65_536:
         return struct.pack("!BBH", 0x81, 126, size) + payload
     return struct.pack("!BBQ", 0x81, 127, size) + payload
+
+
+class FrameSink(Protocol):
+    """What `Connection` writes through: `Wire` (ASGI path) or a `NativeSocket`."""
+
+    def write(self, frame: bytes) -> int:
+        """Write a complete frame; returns the bytes now waiting in the send buffer."""
+        ...
+
+    async def drain(self) -> None: ...
+
+    def close(self, code: int, reason: str = "", grace: float = 5.0) -> None: ...
 
 
 class Wire:
