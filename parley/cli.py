@@ -44,7 +44,12 @@ def command_serve(args: argparse.Namespace) -> int:
 
     configure_logging(settings.log_level)
     raise_open_file_limit()
-    _ = settings.signing_key  # create the key file now, not on the first request
+    # create the key files now, once, before `--workers` forks: not on the first request,
+    # not in a race of workers
+    _ = settings.signing_key
+    from parley.notify.vapid import Vapid
+
+    _ = Vapid(settings).public_key
     _run_database(_prepare_database(settings))
 
     def server() -> uvicorn.Server:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import tomllib
@@ -323,20 +324,28 @@ def load_or_create_key_file(
         reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
         raise ConfigError(f"cannot read the {what} file {path}: {reason}") from None
     key = generate()
+    # written whole under a private name, then linked into place: a process starting at the
+    # same moment (`--workers`) sees no file or a complete one, never an empty one
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another process created it first: use theirs
-        return load_or_create_key_file(
-            path, generate, what=what, setting=setting, min_length=min_length
-        )
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(key + "\n")
+        try:
+            os.link(temporary, path)
+        except FileExistsError:  # another process created it first: use theirs
+            return load_or_create_key_file(
+                path, generate, what=what, setting=setting, min_length=min_length
+            )
     except OSError as exc:
         raise ConfigError(
             f"cannot create the {what} file {path}: {exc.strerror}"
             f" (set {setting} or PARLEY_DATA_DIR)"
         ) from None
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(key + "\n")
+    finally:
+        with contextlib.suppress(OSError):
+            temporary.unlink()
     return key
 
 

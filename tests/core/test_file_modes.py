@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
+import secrets
 import stat
 from pathlib import Path
 
 import httpx
 
+from parley.core.config import load_or_create_key_file
 from parley.core.database import create_private_file, restrict_sqlite_files
 from tests.support.server import running_server
 
@@ -73,3 +76,23 @@ def test_the_helpers_leave_existing_content_and_other_files_alone(tmp_path: Path
     assert stat.S_IMODE(database.stat().st_mode) == 0o600
     create_private_file(str(tmp_path / "missing" / "y.db"))  # no directory: SQLite will say
     assert not (tmp_path / "missing").exists()
+
+
+def _create_key(path: str) -> str:
+    return load_or_create_key_file(
+        Path(path), lambda: secrets.token_urlsafe(48), what="test key", setting="X"
+    )
+
+
+def test_processes_creating_a_key_at_once_all_get_the_one_stored(tmp_path: Path) -> None:
+    # `parley serve --workers` once raced here: a worker read the file another had created
+    # but not yet written, and stopped with "too short"
+    path = tmp_path / "race.key"
+    for round_ in range(5):
+        target = path.with_suffix(f".{round_}")
+        with multiprocessing.get_context("fork").Pool(8) as pool:
+            keys = pool.map(_create_key, [str(target)] * 32)
+        assert len(set(keys)) == 1
+        assert target.read_text().strip() == keys[0]
+        assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    assert sorted(p.name for p in tmp_path.iterdir()) == [f"race.{i}" for i in range(5)]
