@@ -46,8 +46,10 @@ from parley.realtime.wsframes import (
 
 log = logging.getLogger("parley.realtime.native")
 
-#: bytes a client may send before it is authenticated (its first frames wait for `ready`)
-EARLY_INPUT_LIMIT = 256 * 1024
+#: unhandled input a connection may hold (before `ready`, or while a frame is handled)
+#: before reading pauses; never below two frames of the largest size, or a big frame could
+#: not complete
+INPUT_LIMIT = 256 * 1024
 MAX_LINE_BYTES = 8192
 
 
@@ -89,6 +91,7 @@ class NativeSocket(asyncio.Protocol):
         "_close_timer",
         "_context",
         "_frame_task",
+        "_input_limit",
         "_open_task",
         "_reader",
         "_scope",
@@ -98,6 +101,7 @@ class NativeSocket(asyncio.Protocol):
         "failed",
         "gateway",
         "heard",
+        "input_paused",
         "lost",
         "pinged",
         "realtime",
@@ -113,7 +117,9 @@ class NativeSocket(asyncio.Protocol):
         self.realtime = realtime
         self.server_state = server_state
         self._scope: dict[str, Any] | None = scope
-        self._reader = FrameReader(realtime.settings.ws_max_frame_bytes)
+        max_frame = realtime.settings.ws_max_frame_bytes
+        self._reader = FrameReader(max_frame)
+        self._input_limit = max(INPUT_LIMIT, 2 * max_frame + 64)
         client = scope.get("client")
         self._context = contextvars.copy_context()
         self._context.run(current_address.set, client[0] if client else "")
@@ -124,7 +130,7 @@ class NativeSocket(asyncio.Protocol):
         self._frame_task: asyncio.Task[None] | None = None
         self._close_timer: asyncio.TimerHandle | None = None
         self._writable: asyncio.Event | None = None
-        self.close_sent = self.failed = self.lost = self.pinged = False
+        self.close_sent = self.failed = self.input_paused = self.lost = self.pinged = False
         self.heard = True
 
     # -- asyncio.Protocol -------------------------------------------------------------------
@@ -160,11 +166,13 @@ class NativeSocket(asyncio.Protocol):
         self.heard = True
         if self.failed:  # after a protocol violation the input is garbage: drop it
             return
-        self._reader.feed(data)
-        if self.session is None and not self.close_sent:  # authenticating: keep a bounded amount
-            if self._reader.buffered > EARLY_INPUT_LIMIT and self.transport is not None:
-                self.transport.pause_reading()
-            return
+        reader = self._reader
+        reader.feed(data)
+        if reader.buffered > self._input_limit and self.transport is not None:
+            self.input_paused = True  # authenticating, or a frame is slow: TCP holds the rest
+            self.transport.pause_reading()
+        if self.session is None and not self.close_sent:
+            return  # authenticating: frames wait for `ready`
         if self._frame_task is None:
             self._handle_frames()
 
@@ -265,9 +273,7 @@ class NativeSocket(asyncio.Protocol):
         self.conn, self.session = conn, session
         realtime.hub.add_connection(conn)
         realtime.presence.connected(conn.member_id)
-        if self.transport is not None:
-            self.transport.resume_reading()
-        self._handle_frames()
+        self._handle_frames()  # what came before `ready`; reading resumes once it is handled
 
     def _handle_frames(self) -> None:
         """Handle the complete frames received, in order, until one must wait."""
@@ -279,6 +285,7 @@ class NativeSocket(asyncio.Protocol):
                 self._fail(violation.code, violation.reason)
                 return
             if frame is None:
+                self._resume_input()
                 return
             opcode, payload = frame
             if opcode == CLOSE:
@@ -306,12 +313,21 @@ class NativeSocket(asyncio.Protocol):
             self._frame_task.add_done_callback(self._frame_done)
             return
 
+    def _resume_input(self) -> None:
+        """Read again once the held input is handled (unless sends still wait to commit)."""
+        if not self.input_paused or self.transport is None:
+            return
+        if self.session is not None and not self.session.capacity.is_set():
+            return
+        self.input_paused = False
+        self.transport.resume_reading()
+
     async def _wait_for_capacity(self) -> None:
         """Too many sends await their commit: stop reading, so TCP slows the client down."""
         assert self.session is not None and self.transport is not None
         self.transport.pause_reading()
         await self.session.capacity.wait()
-        if not self.lost:
+        if not self.lost and not self.input_paused:
             self.transport.resume_reading()
 
     def _frame_done(self, task: asyncio.Task[None]) -> None:
