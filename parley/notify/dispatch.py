@@ -73,7 +73,7 @@ class PushDispatcher:
         self.runtime = runtime
         self.online = online
         self.vapid = Vapid(runtime.settings)
-        self._anyone, self._known_until, self._made_seen = False, 0.0, -1
+        self._anyone, self._known_until = False, 0.0
         self.queue: asyncio.Queue[tuple[str, dict[str, Any]]] = asyncio.Queue(QUEUE_MAX)
         self.timeout = 10.0
         self.backoff: tuple[float, ...] = (1.0, 4.0, 16.0)
@@ -130,11 +130,11 @@ class PushDispatcher:
                 task.add_done_callback(self._deliveries.discard)
 
     async def _anyone_subscribed(self) -> bool:
-        """Whether any push subscription exists, asked at most once a second (and at once
-        after this process stored one): a server nobody subscribed on routes no message."""
+        """Whether any push subscription exists, asked at most once a second (and for every
+        message in the second after this process stored one, whose commit may come after the
+        question): a server nobody subscribed on routes no message."""
         now = time.monotonic()
-        if now >= self._known_until or made.count != self._made_seen:
-            self._made_seen = made.count
+        if now >= self._known_until or now - made.at < ANYONE_SUBSCRIBED_SECONDS:
             async with self.runtime.db.read_sessions() as session:
                 found = await session.scalar(select(PushSubscription.id).limit(1))
             self._anyone = found is not None

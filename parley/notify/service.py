@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import time
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,10 +18,10 @@ MAX_PER_MEMBER = 20
 
 
 class _Made:
-    """How many subscriptions this process has stored: push dispatchers that cached "nobody
-    has one" look again as soon as it moves."""
+    """When this process last stored a subscription: until its transaction has surely
+    committed, push dispatchers do not trust a cached "nobody has one"."""
 
-    count = 0
+    at = float("-inf")
 
 
 made = _Made()
@@ -47,7 +48,7 @@ async def subscribe(
     except BadKeys as exc:
         raise ParleyError(422, "invalid_subscription_keys", str(exc)) from None
     key = endpoint_key(endpoint)
-    made.count += 1
+    made.at = time.monotonic()
     await session.execute(delete(PushSubscription).where(PushSubscription.endpoint_key == key))
     count = await session.scalar(
         select(func.count()).where(PushSubscription.member_id == member_id)
