@@ -210,6 +210,11 @@ def create_engine(settings: Settings) -> AsyncEngine:
         "max_overflow": settings.db_pool_size * 2,
         "pool_timeout": 10,
     }
+    if settings.database_url.startswith("mysql"):
+        # PostgreSQL's default. InnoDB's REPEATABLE READ takes gap locks on every locking
+        # read and range delete, and those deadlocked an edit (its trigger's insert into the
+        # search queue) against the indexer's batch; nothing here relies on repeatable reads
+        kwargs["isolation_level"] = "READ COMMITTED"
     engine = create_async_engine(settings.database_url, **kwargs)
     _ping_after_idle(engine.sync_engine, settings.db_ping_after_idle_seconds)
     if settings.is_sqlite:

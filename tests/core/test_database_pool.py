@@ -153,3 +153,14 @@ async def test_a_connection_killed_while_hot_fails_once_then_is_replaced(db_url:
         assert second != first
     finally:
         await engine.dispose()
+
+
+@pytest.mark.parametrize("backend", ["postgres", "mariadb"])
+async def test_both_servers_run_transactions_read_committed(engine: AsyncEngine) -> None:
+    # MariaDB's REPEATABLE READ gap locks deadlocked an edit against the search indexer
+    asked = (
+        "SELECT @@tx_isolation" if engine.dialect.name == "mysql" else "SHOW transaction_isolation"
+    )
+    async with engine.connect() as conn:
+        level = str(await conn.scalar(text(asked)))
+    assert level.replace("-", " ").lower() == "read committed"
