@@ -33,8 +33,11 @@ async def _begin_snapshot(conn: AsyncConnection) -> None:
     if conn.dialect.name == "postgresql":
         await conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
     elif conn.dialect.name in ("mysql", "mariadb"):
-        # the transaction SQLAlchemy began has read nothing yet: restart it as a snapshot
+        # the transaction SQLAlchemy began has read nothing yet: restart it as a snapshot,
+        # REPEATABLE READ for this one (the engine runs READ COMMITTED, under which a
+        # consistent snapshot lasts one statement)
         await conn.exec_driver_sql("COMMIT")
+        await conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         await conn.exec_driver_sql("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY")
 
 
