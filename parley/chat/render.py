@@ -31,7 +31,9 @@ MAX_MENTIONS = 50
 MENTION_TOKEN = re.compile(r"<@(room|[1-9][0-9]{0,18})>")
 _ESCAPED_TOKEN = re.compile(r"&lt;@(room|[1-9][0-9]{0,18})&gt;")
 #: no Markdown or HTML meaning at all: rendered as one paragraph without the parser
-_PLAIN = re.compile(r"[^\\`*_~\[\]<>&#!|=+\-\n\t@:]*")
+_PLAIN = re.compile(r"[^\\`*_~\[\]<>&#!|=+\-\n\t@]*")
+#: a colon means something only in an autolink's scheme (`https://`, `mailto:`, `xmpp:`)
+_SCHEME = re.compile(r"://|mailto:|xmpp:", re.IGNORECASE)
 _LIST_START = re.compile(r"\d+[.)]")
 _OPTIONS = Options.CMARK_OPT_HARDBREAKS | Options.CMARK_OPT_VALIDATE_UTF8
 _EXTENSIONS = ["strikethrough", "autolink"]
@@ -79,7 +81,12 @@ def mention_tokens(body: str) -> tuple[list[int], bool]:
 
 def markdown_html(body: str) -> str:
     """The body's Markdown as sanitised HTML, mention tokens still escaped text."""
-    if _PLAIN.fullmatch(body) and not _LIST_START.match(body) and "www." not in body:
+    if (
+        _PLAIN.fullmatch(body)
+        and not _LIST_START.match(body)
+        and "www." not in body
+        and (":" not in body or not _SCHEME.search(body))
+    ):
         return f"<p>{body}</p>" if body else ""
     return parsed_html(body)
 

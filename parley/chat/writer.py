@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from sqlalchemy import bindparam, insert, select, tuple_
+from sqlalchemy import insert, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
@@ -29,6 +29,7 @@ from parley.chat.hooks import hooks
 from parley.chat.models import Message, MessageMention
 from parley.chat.render import mention_tokens, render
 from parley.core.database import Database, utcnow
+from parley.core.pairs import PairLookup
 from parley.core.tasks import stop_tasks
 from parley.rooms.api import bump_seqs, nicknames_of_members, room_mention_rights
 
@@ -104,9 +105,14 @@ class BatchResult:
 
 
 #: the sends of a batch already stored (retries), by (sender, client_msg_id); built once
-_ALREADY_STORED = select(
-    Message.sender_id, Message.client_msg_id, Message.room_id, Message.seq, Message.id
-).where(tuple_(Message.sender_id, Message.client_msg_id).in_(bindparam("keys", expanding=True)))
+_ALREADY_STORED = PairLookup(
+    "keys",
+    Message.sender_id,
+    Message.client_msg_id,
+    lambda restrict: restrict(
+        select(Message.sender_id, Message.client_msg_id, Message.room_id, Message.seq, Message.id)
+    ),
+)
 
 
 def store_batch(conn: Connection, sends: list[Send]) -> BatchResult:
@@ -119,7 +125,7 @@ def store_batch(conn: Connection, sends: list[Send]) -> BatchResult:
     """
     unique = list({s.key: s for s in reversed(sends)}.values())[::-1]  # first of each key
     outcomes: dict[Key, Ack | SendRejected] = {}
-    existing = conn.execute(_ALREADY_STORED, {"keys": [s.key for s in unique]})
+    existing = _ALREADY_STORED.execute(conn, [s.key for s in unique])
     for sender_id, client_msg_id, room_id, seq, message_id in existing:
         outcomes[(sender_id or 0, str(client_msg_id))] = Ack(
             str(client_msg_id), room_id, seq, message_id

@@ -3,11 +3,12 @@ and the per-room `seq` counter, which the rooms domain alone owns (`rooms.last_s
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, Select, bindparam, select, tuple_, update
+from sqlalchemy import ColumnElement, Select, bindparam, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from parley.accounts.api import directory
+from parley.core.pairs import PairLookup
 from parley.rooms.models import Room, RoomMember
 
 
@@ -46,16 +47,31 @@ def nicknames_of_members(
     """
     if not pairs:
         return {}
-    rows = conn.execute(_NICKNAMES_OF_MEMBERS, {"pairs": sorted(pairs)})
+    rows = _NICKNAMES_OF_MEMBERS.execute(conn, pairs)
     return {(int(r), int(m)): str(n) for r, m, n in rows}
 
 
 # The writer's statements are built once: building a Core statement costs more CPU than
 # running it, and a reused object keeps its cache key (IN lists expand at execution).
-_NICKNAMES_OF_MEMBERS = (
-    select(RoomMember.room_id, RoomMember.member_id, directory.c.nickname)
-    .join(directory, directory.c.id == RoomMember.member_id)
-    .where(tuple_(RoomMember.room_id, RoomMember.member_id).in_(bindparam("pairs", expanding=True)))
+_NICKNAMES_OF_MEMBERS = PairLookup(
+    "pairs",
+    RoomMember.room_id,
+    RoomMember.member_id,
+    lambda restrict: restrict(
+        select(RoomMember.room_id, RoomMember.member_id, directory.c.nickname).join(
+            directory, directory.c.id == RoomMember.member_id
+        )
+    ),
+)
+_MENTION_RIGHTS = PairLookup(
+    "pairs",
+    RoomMember.room_id,
+    RoomMember.member_id,
+    lambda restrict: restrict(
+        select(RoomMember.room_id, RoomMember.member_id, Room.member_count, RoomMember.role).join(
+            Room, Room.id == RoomMember.room_id
+        )
+    ),
 )
 _BUMP_SEQ = (
     update(Room)
@@ -72,11 +88,7 @@ def room_mention_rights(
     role (whether `<@room>` is theirs to use; synchronous, for the writer's batch)."""
     if not pairs:
         return {}
-    rows = conn.execute(
-        select(RoomMember.room_id, RoomMember.member_id, Room.member_count, RoomMember.role)
-        .join(Room, Room.id == RoomMember.room_id)
-        .where(tuple_(RoomMember.room_id, RoomMember.member_id).in_(sorted(pairs)))
-    )
+    rows = _MENTION_RIGHTS.execute(conn, pairs)
     return {(int(r), int(m)): (int(n), str(role)) for r, m, n, role in rows}
 
 

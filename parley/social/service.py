@@ -25,7 +25,6 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
-    tuple_,
     union_all,
 )
 from sqlalchemy.engine import Connection
@@ -36,6 +35,7 @@ from parley.accounts.api import directory, lock_members
 from parley.core.database import utcnow
 from parley.core.errors import ParleyError, conflict, forbidden, not_found
 from parley.core.events import emit
+from parley.core.pairs import PairLookup
 from parley.social.models import Block, DirectRoom, Friendship
 
 #: a send as the block check sees it: (room_id, sender_id, whisper target or None)
@@ -74,11 +74,11 @@ async def has_blocked(session: AsyncSession, blocker_id: int, blocked_id: int) -
 
 async def is_blocked(session: AsyncSession, a: int, b: int) -> bool:
     """Whether either member of the pair blocked the other."""
-    row = await session.scalar(
-        select(Block.blocker_id)
-        .where(tuple_(Block.blocker_id, Block.blocked_id).in_([(a, b), (b, a)]))
-        .limit(1)
-    )
+    either = or_(
+        and_(Block.blocker_id == a, Block.blocked_id == b),
+        and_(Block.blocker_id == b, Block.blocked_id == a),
+    )  # not a row-value IN, which SQLite answers with a scan (parley.core.pairs)
+    row = await session.scalar(select(Block.blocker_id).where(either).limit(1))
     return row is not None
 
 
@@ -113,9 +113,9 @@ def blocked_sends(conn: Connection, sends: Iterable[Send]) -> set[Send]:
     pairs = sorted({p for _, s, to in sends if to is not None for p in ((s, to), (to, s))})
     rooms = sorted({room_id for room_id, _, _ in sends})
     if pairs:
-        rows = conn.execute(_BLOCKED_ROOMS_OR_PAIRS, {"rooms": rooms, "pairs": pairs})
+        rows = _BLOCKED_ROOMS_OR_PAIRS.execute(conn, pairs, {"rooms": rooms})
     else:
-        rows = conn.execute(_BLOCKED_ROOMS, {"rooms": rooms})
+        rows = list(conn.execute(_BLOCKED_ROOMS, {"rooms": rooms}))
     blocked_rooms: set[int] = set()
     blocked_pairs: set[frozenset[int]] = set()
     for room_id, blocker, blocked in rows:
@@ -144,11 +144,18 @@ _BLOCKED_ROOMS: Any = (
     )
     .where(DirectRoom.room_id.in_(bindparam("rooms", expanding=True)))
 )
-_BLOCKED_ROOMS_OR_PAIRS: Any = union_all(
-    _BLOCKED_ROOMS,
-    select(
-        literal_column("0", BigInteger).label("room_id"), Block.blocker_id, Block.blocked_id
-    ).where(tuple_(Block.blocker_id, Block.blocked_id).in_(bindparam("pairs", expanding=True))),
+_BLOCKED_ROOMS_OR_PAIRS = PairLookup(
+    "pairs",
+    Block.blocker_id,
+    Block.blocked_id,
+    lambda restrict: union_all(
+        _BLOCKED_ROOMS,
+        restrict(
+            select(
+                literal_column("0", BigInteger).label("room_id"), Block.blocker_id, Block.blocked_id
+            )
+        ),
+    ),
 )
 
 

@@ -62,3 +62,47 @@ async def test_a_batch_costs_the_same_statements_at_any_size(
         if isinstance(a := large.outcomes[(owner.id, f"large-{n}")], Ack)
     ]
     assert seqs == sorted(seqs) and len(set(seqs)) == 150
+
+
+async def test_no_statement_of_a_batch_reads_a_whole_table(
+    client: httpx.AsyncClient, runtime: Runtime
+) -> None:
+    """Each lookup of the batch is an index search, whatever the tables hold: on SQLite a
+    row-value IN over a list was a scan of every stored message (and every membership) per
+    batch, so the writer slowed down as the server ran (`parley.core.pairs`)."""
+    if runtime.db.dialect != "sqlite":
+        return  # PostgreSQL and MariaDB answer the same clause from the index
+    owner, other = await signup(client), await signup(client)
+    room = (await create_room(client, owner))["id"]
+    await client.post(f"/rooms/{room}/join", headers=other.headers)
+    await _store(runtime, [Send(owner.id, room, f"old-{n}", "filler") for n in range(50)])
+    sends = [
+        Send(owner.id, room, "plan-1", f"hello <@{other.id}> and <@room>"),
+        Send(owner.id, room, "plan-2", "psst", to=other.id),
+    ]
+
+    def work(conn: Connection) -> list[str]:
+        selects: list[tuple[str, Any]] = []
+
+        def keep(_conn: Any, _cursor: Any, statement: str, params: Any, *rest: Any) -> None:
+            if statement.lstrip().upper().startswith(("SELECT", "WITH")):
+                selects.append((statement, params))
+
+        event.listen(conn, "before_cursor_execute", keep)
+        try:
+            store_batch(conn, sends)
+        finally:
+            event.remove(conn, "before_cursor_execute", keep)
+        raw = conn.connection.driver_connection
+        assert raw is not None
+        return [
+            f"{statement.split('FROM')[1][:60]}: {step[-1]}"
+            for statement, params in selects
+            for step in raw.execute(f"EXPLAIN QUERY PLAN {statement}", params).fetchall()
+        ]
+
+    plans = await runtime.db.run_in_transaction(work)
+    assert len(plans) >= 4, plans  # the idempotency, membership, block and mention lookups
+    scans = [p for p in plans if ": SCAN " in p and "VIRTUAL TABLE" not in p]
+    scans = [p for p in scans if "CONSTANT ROW" not in p]
+    assert not scans, scans
