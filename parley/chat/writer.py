@@ -28,6 +28,7 @@ from parley.chat.history import reply_quote
 from parley.chat.hooks import hooks
 from parley.chat.models import Message, MessageMention
 from parley.chat.render import mention_tokens, render
+from parley.core.bulk import BulkInsert
 from parley.core.database import Database, utcnow
 from parley.core.pairs import PairLookup
 from parley.core.tasks import stop_tasks
@@ -104,6 +105,27 @@ class BatchResult:
     frames: list[dict[str, Any]]
 
 
+_INSERT_MESSAGES = BulkInsert(
+    Message.__table__,  # type: ignore[arg-type]
+    (
+        "room_id",
+        "seq",
+        "sender_id",
+        "kind",
+        "body",
+        "client_msg_id",
+        "to_member_id",
+        "created_at",
+        "html",
+        "reply_to_id",
+        "reply_excerpt",
+        "mentions",
+        "mentions_room",
+        "meta",
+    ),
+    ("id", "room_id", "seq"),
+)
+
 #: the sends of a batch already stored (retries), by (sender, client_msg_id); built once
 _ALREADY_STORED = PairLookup(
     "keys",
@@ -171,7 +193,7 @@ def store_batch(conn: Connection, sends: list[Send]) -> BatchResult:
         per_room[send.room_id].append(send)
     last_seqs = bump_seqs(conn, {room_id: len(sends) for room_id, sends in per_room.items()})
     now = utcnow()
-    rows: list[dict[str, Any]] = []
+    rows: list[tuple[Any, ...]] = []  # in `_INSERT_MESSAGES` column order
     sent: list[Send] = []
     resolved: list[tuple[dict[int, str], bool]] = []
     for room_id, room_sends in per_room.items():
@@ -180,65 +202,55 @@ def store_batch(conn: Connection, sends: list[Send]) -> BatchResult:
             sent.append(send)
             named, room_token = _resolve(send, tokens[send.key], members, rights)
             resolved.append((named, room_token))
+            reply = originals[send.reply_to][1] if send.reply_to is not None else None
             rows.append(
-                {
-                    "room_id": room_id,
-                    "seq": first + offset,
-                    "sender_id": send.sender_id,
-                    "kind": "whisper" if send.to is not None else "text",
-                    "body": send.body,
-                    "client_msg_id": send.client_msg_id,
-                    "to_member_id": send.to,
-                    "created_at": now,
-                    "html": render(send.body, named, room_token),
-                    "reply_to_id": send.reply_to,
-                    "reply_excerpt": (
-                        originals[send.reply_to][1]["excerpt"]
-                        if send.reply_to is not None
-                        else None
-                    ),
-                    "mentions": orjson.dumps(list(named)).decode() if named else None,
-                    "mentions_room": room_token,
-                    "meta": send.meta,
-                }
+                (
+                    room_id,
+                    first + offset,
+                    send.sender_id,
+                    "whisper" if send.to is not None else "text",
+                    send.body,
+                    send.client_msg_id,
+                    send.to,
+                    now,
+                    render(send.body, named, room_token),
+                    send.reply_to,
+                    reply["excerpt"] if reply is not None else None,
+                    orjson.dumps(list(named)).decode() if named else None,
+                    room_token,
+                    send.meta,
+                )
             )
-    # matched back by (room, seq), which is unique: asking RETURNING for parameter order
-    # made SQLAlchemy insert row by row on SQLite (512 statements for a batch of 512)
-    returned = conn.execute(
-        insert(Message).returning(Message.id, Message.room_id, Message.seq), rows
-    ).all()
-    id_of = {(room_id, seq): message_id for message_id, room_id, seq in returned}
-    ids = [id_of[(row["room_id"], row["seq"])] for row in rows]
+    # matched back by (room, seq), which is unique
+    stored = _INSERT_MESSAGES(conn, rows)
+    id_of = {(room_id, seq): message_id for message_id, room_id, seq in stored}
     frames = []
     mention_rows: list[dict[str, int]] = []
-    for row, send, message_id, (named, room_token) in zip(rows, sent, ids, resolved, strict=True):
-        key = (row["sender_id"], row["client_msg_id"])
-        outcomes[key] = Ack(row["client_msg_id"], row["room_id"], row["seq"], message_id)
-        frames.append(
-            {
-                "type": "message",
-                **build_payload(
-                    room_id=row["room_id"],
-                    seq=row["seq"],
-                    message_id=message_id,
-                    sender_id=row["sender_id"],
-                    sender_nickname=members[(row["room_id"], row["sender_id"])],
-                    kind=row["kind"],
-                    body=row["body"],
-                    created_at=now,
-                    client_msg_id=row["client_msg_id"],
-                    to_member_id=row["to_member_id"],
-                    meta=row["meta"],
-                    attachments=[uploads[i][1] for i in send.attachments],
-                    html=row["html"],
-                    reply_to=originals[send.reply_to][1] if send.reply_to is not None else None,
-                    mentions=list(named),
-                    mentions_room=room_token,
-                ),
-            }
+    for row, send, (named, room_token) in zip(rows, sent, resolved, strict=True):
+        room_id, seq, sender_id, kind, body, client_msg_id, to, _, html = row[:9]
+        message_id = id_of[(room_id, seq)]
+        outcomes[send.key] = Ack(client_msg_id, room_id, seq, message_id)
+        payload = build_payload(
+            room_id=room_id,
+            seq=seq,
+            message_id=message_id,
+            sender_id=sender_id,
+            sender_nickname=members[(room_id, sender_id)],
+            kind=kind,
+            body=body,
+            created_at=now,
+            client_msg_id=client_msg_id,
+            to_member_id=to,
+            meta=send.meta,
+            attachments=[uploads[i][1] for i in send.attachments],
+            html=html,
+            reply_to=originals[send.reply_to][1] if send.reply_to is not None else None,
+            mentions=list(named),
+            mentions_room=room_token,
         )
+        frames.append({"type": "message", **payload})
         mention_rows.extend(
-            {"message_id": message_id, "member_id": m, "room_id": row["room_id"], "seq": row["seq"]}
+            {"message_id": message_id, "member_id": m, "room_id": room_id, "seq": seq}
             for m in named
         )
     if mention_rows:

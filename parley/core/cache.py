@@ -29,6 +29,8 @@ class LoadingCache(Generic[K, V]):
         """The cached answer, or `load()`'s; callers that miss together share one load."""
         now = time.monotonic()
         entry = self._entries.get(key)
+        if entry is not None and now < entry[0] and entry[1].done():
+            return entry[1].result()  # the hot path: a settled answer (failures are dropped)
         if entry is not None and (now < entry[0] or not entry[1].done()):
             # shielded: a caller that is cancelled must not cancel the others' load
             return await asyncio.shield(entry[1])
