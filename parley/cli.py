@@ -37,7 +37,12 @@ def command_serve(args: argparse.Namespace) -> int:
 
     from parley.app import create_app
     from parley.core.logging import configure_logging
-    from parley.core.serving import UpgradeHandler, deadline_protocol, raise_open_file_limit
+    from parley.core.serving import (
+        CollectorTunedServer,
+        UpgradeHandler,
+        deadline_protocol,
+        raise_open_file_limit,
+    )
     from parley.realtime.gateway import WS_PATH
     from parley.realtime.native import NativeGateway
     from parley.realtime.wire import FastWebSocketProtocol
@@ -75,7 +80,7 @@ def command_serve(args: argparse.Namespace) -> int:
             ws_ping_interval=settings.ws_ping_interval_seconds,
             ws_ping_timeout=settings.ws_ping_interval_seconds,
         )
-        return uvicorn.Server(config)
+        return CollectorTunedServer(config, settings.gc_young_threshold)
 
     if workers == 1:
         server().run()

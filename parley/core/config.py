@@ -97,6 +97,9 @@ class Settings(BaseSettings):
     #: `parley serve` hands `/ws` to the native protocol (parley.realtime.native); false
     #: keeps it on the ASGI path, as under any other ASGI server
     ws_native: bool = True
+    #: the cyclic collector's young threshold once serving (parley.core.collector); 0 keeps
+    #: Python's defaults (700) and does not freeze start-up's objects
+    gc_young_threshold: Annotated[int, Field(ge=0, le=10_000_000)] = 50_000
     #: sends waiting for the message writer; past it a send is refused `unavailable`
     writer_queue_max: Annotated[int, Field(ge=1, le=10_000_000)] = 20_000
     resume_max_messages: Annotated[int, Field(ge=1, le=100_000)] = 500

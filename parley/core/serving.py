@@ -18,11 +18,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import resource
+import socket
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, Literal
 
 import httptools
+import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from parley.core.collector import tune_collector
 
 log = logging.getLogger(__name__)
 Waiting = Literal["request", "body"]
@@ -140,3 +144,17 @@ def raise_open_file_limit() -> int:
         log.warning("cannot raise the open-file limit above %d: %s", soft, exc)
         return soft
     return hard
+
+
+class CollectorTunedServer(uvicorn.Server):
+    """uvicorn's server, with the garbage collector tuned once start-up is complete (after
+    the lifespan has built the runtime), in each worker (`parley.core.collector`)."""
+
+    def __init__(self, config: uvicorn.Config, gc_young_threshold: int) -> None:
+        super().__init__(config)
+        self.gc_young_threshold = gc_young_threshold
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if not self.should_exit:
+            tune_collector(self.gc_young_threshold)

@@ -15,6 +15,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 
 from parley.core.admission import WorkersCollector
+from parley.core.collector import CollectorMetrics
 from parley.core.runtime import Runtime
 from parley.realtime.bus_remote import RemoteBus
 
@@ -95,5 +96,6 @@ def register_metrics(runtime: Runtime, realtime: Realtime) -> CollectorRegistry:
     registry = CollectorRegistry(auto_describe=False)
     registry.register(RealtimeCollector(realtime))
     registry.register(WorkersCollector(runtime.hasher.workers, "password_hash", "password hashes"))
+    registry.register(CollectorMetrics())
     runtime.metrics = registry
     return registry

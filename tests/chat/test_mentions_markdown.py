@@ -137,7 +137,16 @@ async def test_my_mentions_pages_newest_first(server: Server) -> None:
     assert bad.status_code == 422
 
 
-_PIECES = [*"ab XY 12 .,?'\"()가나😀;/%${}^w:", "http", "HTTPS", "mailto", "xmpp", "ftp", "//", "www."]
+_PIECES = [
+    *"ab XY 12 .,?'\"()가나😀;/%${}^w:",
+    "http",
+    "HTTPS",
+    "mailto",
+    "xmpp",
+    "ftp",
+    "//",
+    "www.",
+]
 
 
 @settings(max_examples=600, deadline=None)
