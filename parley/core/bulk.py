@@ -1,14 +1,16 @@
-"""A multi-row INSERT … RETURNING for the message writer's batch, below SQLAlchemy on SQLite.
+"""Many-row statements for the write paths' batches, below SQLAlchemy on SQLite.
 
 Storing a batch of a few hundred messages through `conn.execute(insert(...), rows)` spent
 more CPU in SQLAlchemy (a dict and a bind-processor call per parameter, the compiled-cache
 lookup, the result wrapping) than SQLite spent storing the rows, and it ran in the batch
-thread, taking the GIL from the event loop. On SQLite `BulkInsert` sends the statement text,
-built once per row count, with one flat parameter list to the sqlite3 cursor of the caller's
-connection, inside its transaction. Other backends get the ordinary Core insert (their
+thread, taking the GIL from the event loop; the search indexer's postings (a row per
+bigram of every message) likewise. On SQLite `BulkInsert` sends the statement text, built
+once per row count, with one flat parameter list to the sqlite3 cursor of the caller's
+connection, inside its transaction, and `BulkExecute` runs a compiled statement (an upsert)
+through the cursor's `executemany`. Other backends get the ordinary Core execution (their
 drivers' batching is SQLAlchemy's "insertmanyvalues").
 
-The statement is not seen by `before_cursor_execute` listeners on SQLite.
+These statements are not seen by `before_cursor_execute` listeners on SQLite.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from typing import Any
 
 from sqlalchemy import Table, insert
 from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.sql.compiler import Compiled
+from sqlalchemy.sql.dml import Insert
 
 #: SQLite's limit on a statement's parameters (SQLITE_MAX_VARIABLE_NUMBER since 3.32)
 SQLITE_MAX_PARAMETERS = 32_766
@@ -31,11 +35,11 @@ class BulkInsert:
     `TypeDecorator` such as `UTCDateTime` still applies).
     """
 
-    def __init__(self, table: Table, columns: Sequence[str], returning: Sequence[str]) -> None:
+    def __init__(self, table: Table, columns: Sequence[str], returning: Sequence[str] = ()) -> None:
         self.table = table
         self.columns = tuple(table.c[name] for name in columns)
         self.returning = tuple(table.c[name] for name in returning)
-        self._core = insert(table).returning(*self.returning)
+        self._core = insert(table).returning(*self.returning) if returning else insert(table)
         self._texts: dict[int, str] = {}
         self._processors: list[tuple[int, Callable[[Any], Any]]] | None = None
 
@@ -45,7 +49,8 @@ class BulkInsert:
         if conn.dialect.name != "sqlite":
             names = [column.key for column in self.columns]
             params = [dict(zip(names, row, strict=True)) for row in rows]
-            return [tuple(row) for row in conn.execute(self._core, params)]
+            result = conn.execute(self._core, params)
+            return [tuple(row) for row in result] if self.returning else []
         raw = conn.connection.driver_connection
         assert raw is not None
         processors = self._bind_processors(conn.dialect)
@@ -65,7 +70,8 @@ class BulkInsert:
                     else:
                         flat.extend(row)
                 cursor.execute(self._text(len(chunk), conn.dialect), flat)
-                out.extend(cursor.fetchall())
+                if self.returning:
+                    out.extend(cursor.fetchall())
         finally:
             cursor.close()
         return out
@@ -90,7 +96,47 @@ class BulkInsert:
             back = ", ".join(quote(column.name) for column in self.returning)
             table = dialect.identifier_preparer.format_table(self.table)
             values = ", ".join([one] * count)
-            text = f"INSERT INTO {table} ({names}) VALUES {values} RETURNING {back}"  # noqa: S608
+            text = f"INSERT INTO {table} ({names}) VALUES {values}"  # noqa: S608
+            if back:
+                text += f" RETURNING {back}"
             if len(self._texts) < 64:  # batch sizes vary; keep the common ones
                 self._texts[count] = text
         return text
+
+
+class BulkExecute:
+    """`conn.execute(statement, rows)` for an INSERT of every column of its table (an upsert,
+    say), rows as tuples in the table's column order; on SQLite compiled once and run by the
+    sqlite3 cursor's `executemany`. Only for columns without bind processing (integers,
+    text): checked when first compiled."""
+
+    def __init__(self, statement: Insert) -> None:
+        self.statement = statement
+        self._names = [column.key for column in statement.table.columns]
+        self._compiled: tuple[str, list[int]] | None = None
+
+    def __call__(self, conn: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
+        if not rows:
+            return
+        if conn.dialect.name != "sqlite":
+            conn.execute(self.statement, [dict(zip(self._names, row, strict=True)) for row in rows])
+            return
+        text, order = self._compile(conn.dialect)
+        raw = conn.connection.driver_connection
+        assert raw is not None
+        cursor = raw.cursor()
+        try:
+            cursor.executemany(text, [tuple(row[i] for i in order) for row in rows])
+        finally:
+            cursor.close()
+
+    def _compile(self, dialect: Dialect) -> tuple[str, list[int]]:
+        if self._compiled is None:
+            compiled: Compiled = self.statement.compile(dialect=dialect)
+            positions = list(compiled.positiontup or ())  # type: ignore[attr-defined]
+            for name in positions:
+                column = self.statement.table.c[name]
+                if column.type.dialect_impl(dialect).bind_processor(dialect) is not None:
+                    raise TypeError(f"{name}: a column with bind processing")
+            self._compiled = (compiled.string, [self._names.index(name) for name in positions])
+        return self._compiled

@@ -16,6 +16,7 @@ from sqlalchemy.dialects import mysql, postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from parley.chat.api import Message
+from parley.core.bulk import BulkExecute, BulkInsert
 from parley.core.database import Database
 from parley.core.tasks import stop_tasks
 from parley.core.text import search_key
@@ -45,28 +46,22 @@ def index_pending(conn: Connection, batch: int = BATCH) -> int:
     conn.execute(delete(SearchGram).where(SearchGram.message_id.in_(ids)))
     bodies = conn.execute(select(Message.id, Message.body).where(Message.id.in_(ids)))
     rows = [
-        {"gram": gram, "message_id": message_id}
+        (gram, message_id)
         for message_id, body in bodies
         for gram in grams_of_key(search_key(body or ""))
     ]
-    if rows:
-        conn.execute(insert(SearchGram), rows)
-    delta.update(row["gram"] for row in rows)
+    _INSERT_GRAMS(conn, rows)
+    delta.update(gram for gram, _ in rows)
     add_postings(conn, {gram: n for gram, n in delta.items() if n})
     return len(ids)
 
 
-def add_postings(conn: Connection, delta: dict[int, int]) -> None:
-    """Add `delta` to the posting counts, in gram order (two indexers lock rows alike)."""
-    if not delta:
-        return
-    rows = [{"gram": gram, "postings": delta[gram]} for gram in sorted(delta)]
+def _upsert_postings(dialect: str) -> BulkExecute:
     table = SearchGramCount.__table__
     assert isinstance(table, Table)
     statement: Any
-    if conn.dialect.name in ("postgresql", "sqlite"):
-        dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-        statement = dialect.insert(table)
+    if dialect in ("postgresql", "sqlite"):
+        statement = (postgresql if dialect == "postgresql" else sqlite).insert(table)
         statement = statement.on_conflict_do_update(
             index_elements=[table.c.gram],
             set_={"postings": table.c.postings + statement.excluded.postings},
@@ -76,7 +71,20 @@ def add_postings(conn: Connection, delta: dict[int, int]) -> None:
         statement = statement.on_duplicate_key_update(
             postings=table.c.postings + statement.inserted.postings
         )
-    conn.execute(statement, rows)
+    return BulkExecute(statement)
+
+
+# built once: a message's body is a hundred grams, so these run a row per gram
+_INSERT_GRAMS = BulkInsert(SearchGram.__table__, ("gram", "message_id"))  # type: ignore[arg-type]
+_ADD_POSTINGS = {name: _upsert_postings(name) for name in ("sqlite", "postgresql", "mysql")}
+
+
+def add_postings(conn: Connection, delta: dict[int, int]) -> None:
+    """Add `delta` to the posting counts, in gram order (two indexers lock rows alike)."""
+    if not delta:
+        return
+    upsert = _ADD_POSTINGS.get(conn.dialect.name, _ADD_POSTINGS["mysql"])
+    upsert(conn, [(gram, delta[gram]) for gram in sorted(delta)])
 
 
 def queue_all(conn: Connection) -> None:
