@@ -177,4 +177,6 @@ async def transfer_room(
 ) -> Response:
     """Make a member of the room its owner; the previous owner becomes a room admin."""
     await service.transfer_room(session, runtime, admin, room_id, body.member_id)
+    if runtime.messaging is not None:  # two roles changed: the next send here knows
+        runtime.messaging.forget_room_rules(room_id)
     return Response(status_code=NO_CONTENT)

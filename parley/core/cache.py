@@ -25,8 +25,11 @@ class LoadingCache(Generic[K, V]):
         self.max_entries = max_entries
         self._entries: dict[K, tuple[float, asyncio.Future[V]]] = {}
 
-    async def get(self, key: K, load: Callable[[], Awaitable[V]]) -> V:
-        """The cached answer, or `load()`'s; callers that miss together share one load."""
+    async def get(self, key: K, load: Callable[[], Awaitable[V]], ttl: float | None = None) -> V:
+        """The cached answer, or `load()`'s; callers that miss together share one load. A
+        new answer is kept `ttl` seconds if given (the owner knows how long it can trust it),
+        else the cache's."""
+        keep = self.ttl if ttl is None else ttl
         now = time.monotonic()
         entry = self._entries.get(key)
         if entry is not None and now < entry[0] and entry[1].done():
@@ -38,18 +41,18 @@ class LoadingCache(Generic[K, V]):
         self._entries.pop(key, None)
         if len(self._entries) >= self.max_entries:
             self._entries.pop(next(iter(self._entries)))
-        self._entries[key] = (now + self.ttl, loading)
-        loading.add_done_callback(lambda done: self._settled(key, done))
+        self._entries[key] = (now + keep, loading)
+        loading.add_done_callback(lambda done: self._settled(key, done, keep))
         return await asyncio.shield(loading)
 
-    def _settled(self, key: K, done: asyncio.Future[V]) -> None:
+    def _settled(self, key: K, done: asyncio.Future[V], ttl: float) -> None:
         entry = self._entries.get(key)
         if entry is None or entry[1] is not done:
             return
         if done.cancelled() or done.exception() is not None:
             del self._entries[key]  # a failed load is not an answer: the next caller retries
         else:
-            self._entries[key] = (time.monotonic() + self.ttl, done)  # fresh from now
+            self._entries[key] = (time.monotonic() + ttl, done)  # fresh from now
 
     def forget(self, key: K) -> None:
         self._entries.pop(key, None)
@@ -57,3 +60,6 @@ class LoadingCache(Generic[K, V]):
     def forget_where(self, matches: Callable[[K], bool]) -> None:
         for key in [k for k in self._entries if matches(k)]:
             del self._entries[key]
+
+    def clear(self) -> None:
+        self._entries.clear()

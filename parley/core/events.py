@@ -44,8 +44,12 @@ class Event:
     the room ends once this frame is delivered (leave, kick, ban); `evict_all` ends every one
     (delete). `end_sessions` closes the connections of those login sessions (logout, password
     change, withdrawal) with 4001; `end_member` closes every connection of the audience.
-    `rules_changed` says the room's send restrictions (slow mode, a mute of the audience)
-    changed, so every process that receives it drops what it cached of them.
+    `rules_changed` says send restrictions in the room changed (slow mode: everyone's; a
+    mute: the audience's), so every process that receives it drops what it cached of them
+    (`parley.realtime.moderation`); `rules_of` names the members whose restrictions changed
+    when that is not the frame's audience (a role change or a removal is told to the whole
+    room but changes one member's). Either travels on the bus's channel that every
+    process hears, not only those with the room open (`bus_redis`, `bus_kafka`).
     """
 
     room_id: int | None
@@ -59,6 +63,7 @@ class Event:
     end_sessions: frozenset[str] = frozenset()
     end_member: bool = False
     rules_changed: bool = False
+    rules_of: frozenset[int] = frozenset()
     _frame: bytes | None = field(default=None, repr=False)
 
     @property
@@ -71,6 +76,11 @@ class Event:
     @property
     def ends_sessions(self) -> bool:
         return bool(self.end_sessions) or self.end_member
+
+    @property
+    def changes_rules(self) -> bool:
+        """Whether cached send restrictions of the room must be dropped (see above)."""
+        return self.room_id is not None and (self.rules_changed or bool(self.rules_of))
 
     def to_wire(self) -> bytes:
         """The event as bus bytes (Redis, Kafka) and as stored in the outbox."""
@@ -88,8 +98,10 @@ class Event:
             raw["es"] = sorted(self.end_sessions)
         if self.end_member:
             raw["em"] = True
-        if self.rules_changed:
-            raw["rc"] = True
+        if self.rules_changed or self.rules_of:
+            raw["rc"] = True  # a reader that knows no `rm` drops the room's (or audience's)
+        if self.rules_of:
+            raw["rm"] = sorted(self.rules_of)
         return orjson.dumps(raw)
 
     @classmethod
@@ -107,7 +119,8 @@ class Event:
             exclude_member=raw.get("x"),
             end_sessions=frozenset(raw.get("es") or ()),
             end_member=bool(raw.get("em")),
-            rules_changed=bool(raw.get("rc")),
+            rules_changed=bool(raw.get("rc")) and not raw.get("rm"),
+            rules_of=frozenset(raw.get("rm") or ()),
         )
 
 
@@ -124,6 +137,7 @@ class Rules(TypedDict, total=False):
     end_sessions: Iterable[str]
     end_member: bool
     rules_changed: bool
+    rules_of: Iterable[int]
 
 
 def make_event(frame: Mapping[str, Any], **rules: Unpack[Rules]) -> Event:
@@ -141,6 +155,7 @@ def make_event(frame: Mapping[str, Any], **rules: Unpack[Rules]) -> Event:
         end_sessions=frozenset(rules.get("end_sessions", ())),
         end_member=rules.get("end_member", False),
         rules_changed=rules.get("rules_changed", False),
+        rules_of=frozenset(rules.get("rules_of", ())),
     )
 
 

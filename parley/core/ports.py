@@ -66,7 +66,8 @@ class MessagingPort(Protocol):
     async def check_send_rate(self, member_id: int) -> None: ...
 
     def forget_room_rules(self, room_id: int, member_id: int | None = None) -> None:
-        """A mute, an unmute or a room update committed: drop cached send restrictions."""
+        """A change of send restrictions committed (a mute, slow mode, a role): drop what
+        this process cached of them now, before its event comes back through the relay."""
         ...
 
     async def check_room_rules(self, member_id: int, room_id: int) -> None:

@@ -7,7 +7,9 @@ its own identity, by manual assignment: no consumer group, so no rebalancing pau
 new gateway never replays history (it reads that from the database on subscribe).
 
 A record carries the room id as its key and the publisher's origin in a header, so a
-consumer skips rooms it has no subscriber for, and its own echoes, without decoding them.
+consumer skips rooms it has no subscriber for, and its own echoes, without decoding them. A
+change of send restrictions (`Event.changes_rules`; rare) has a header of its own and is
+decoded by every consumer, so every process forgets what it cached of them.
 
 A broker that goes away and comes back (possibly empty: the topic is re-created) is noticed
 by a metadata probe; the consumer is then rebuilt at the latest offsets and the owner told to
@@ -31,6 +33,8 @@ from parley.realtime.events import RoomEvent
 
 log = logging.getLogger("parley.realtime.bus")
 ORIGIN_HEADER = "o"
+#: on records every consumer decodes, room watched or not (`Event.changes_rules`)
+RULES_HEADER = "rc"
 PROBE_SECONDS = 1.0
 KAFKA_ERRORS = (KafkaError, OSError, TimeoutError, ConnectionError)
 
@@ -93,12 +97,13 @@ class KafkaBus(RemoteBus):
         try:
             producer = await self._ensure_producer()
             headers = [(ORIGIN_HEADER, self.origin)]
+            rules = [*headers, (RULES_HEADER, b"1")]
             sent = [
                 await producer.send(
                     self.topic,
                     event.to_wire(),
                     key=self.room_key(event).encode(),
-                    headers=headers,
+                    headers=rules if event.changes_rules else headers,
                 )
                 for event in events
             ]
@@ -201,7 +206,9 @@ class KafkaBus(RemoteBus):
         key: bytes | None = record.key
         if key is not None and key != NO_ROOM.encode():
             try:
-                if int(key) not in self.watched:
+                if int(key) not in self.watched and not any(
+                    k == RULES_HEADER for k, _ in record.headers
+                ):
                     return  # no local subscriber: not even decoded
             except ValueError:
                 return

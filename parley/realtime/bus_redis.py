@@ -5,6 +5,12 @@ and unsubscribes when the last one leaves; events that belong to no room (presen
 signals: rare) go on one shared channel. `watch` waits for Redis to confirm the
 subscription, so the hub reads the room's last seq only once every later event is coming.
 
+A change of send restrictions (`Event.changes_rules`: slow mode, a mute, a role change; rare)
+goes on the shared channel too, so every process forgets what it cached of them, also one
+that serves HTTP sends to a room it has no subscriber for. One subscriber connection gets
+both channels in the order they were published, so the room's subscribers still see its
+events in order.
+
 One task owns the subscriber connection: it applies subscription changes and reads
 messages, so no two coroutines ever read the same socket.
 """
@@ -44,13 +50,17 @@ class RedisBus(RemoteBus):
             return self._broadcast
         return f"{self._prefix}r:{room_id}".encode()
 
+    def channel_of(self, event: RoomEvent) -> bytes:
+        """The room's channel; the shared one for what every process must hear."""
+        return self._broadcast if event.changes_rules else self.channel(event.room_id)
+
     async def _open(self) -> None:
         return None  # connections are made on first use; Redis may come up after us
 
     async def _send(self, events: list[RoomEvent]) -> None:
         async with self._client.pipeline(transaction=False) as pipe:
             for event in events:
-                pipe.publish(self.channel(event.room_id), self.origin + SEPARATOR + event.to_wire())
+                pipe.publish(self.channel_of(event), self.origin + SEPARATOR + event.to_wire())
             await pipe.execute()
 
     async def watch(self, room_id: int) -> None:

@@ -65,13 +65,13 @@ class Realtime:
         self._tasks: set[asyncio.Task[None]] = set()
         self._catch_up_wanted = asyncio.Event()
         #: slow mode and mutes, checked before a send reaches the writer
-        self.send_rules = SendRules(runtime)
+        self.send_rules = SendRules(runtime, self.hears_every_rules_change)
         #: WebSocket and HTTP sends: slash commands, then the message path below
         self.send_path = SendPath(runtime, self, self.integrations)
 
     async def start(self) -> None:
         if isinstance(self.bus, RemoteBus):  # tell us when it lost events
-            self.bus.resync = self._catch_up_wanted.set
+            self.bus.resync = self._bus_lost_events
         await self.bus.start(self._on_event)
         self.writer.start()
         self.integrations.start()
@@ -162,12 +162,25 @@ class Realtime:
         self.send_rules.forget(room_id, member_id)
 
     def _on_event(self, event: RoomEvent) -> None:
-        """The bus sink: a change of a room's send rules reaches this process's cache first
-        (it arrives wherever the room is open, which is where its WebSocket sends come in)."""
-        if event.rules_changed and event.room_id is not None:
-            for member_id in event.audience if event.audience is not None else (None,):
+        """The bus sink: a change of send restrictions reaches this process's cache first.
+        It names its members (`rules_of`), or they are the frame's audience, or everyone in
+        the room (slow mode); the bus brings it to every process, room open or not."""
+        if event.changes_rules and event.room_id is not None:
+            members = event.rules_of or event.audience
+            for member_id in members if members is not None else (None,):
                 self.send_rules.forget(event.room_id, member_id)
         self.hub.dispatch(event)
+
+    def _bus_lost_events(self) -> None:
+        """The bus reconnected: changes of send restrictions may have gone by unheard."""
+        self.send_rules.forget_all()
+        self._catch_up_wanted.set()
+
+    def hears_every_rules_change(self) -> bool:
+        """Whether every committed change of send restrictions reaches `_on_event` here: in
+        one process always; over a bus only while consuming it (an api process does not)."""
+        bus = self.bus
+        return not isinstance(bus, RemoteBus) or (bus.consume and bus.connected)
 
     async def check_room_rules(self, member_id: int, room_id: int) -> None:
         """`muted` or `slow_mode` (SendRejected) before the writer sees a send."""

@@ -19,6 +19,10 @@ from parley.rooms.schemas import RoomOut
 
 MemberEvent = Literal["join", "leave", "invite", "kick", "ban", "unban", "role", "owner"]
 RoomChange = Literal["update", "delete"]
+#: membership changes that change the member's role in the room (None once they are out),
+#: which the send path caches (moderators are not slowed): their events say so on the bus.
+#: Not a join: it only turns "no role" into "member", the same answer to the send path
+ROLE_CHANGES = frozenset({"leave", "kick", "ban", "role", "owner"})
 
 
 def room_payload(room: Room) -> dict[str, Any]:
@@ -51,7 +55,13 @@ async def announce_member(
     # the `member` frame goes first so the removed member hears of it too; the eviction
     # rides on the removal's system message (its seq), so nothing of a later seq reaches
     # them — or on this frame when there is no system message
-    emit(session, frame, room_id=room.id, evict=[member_id] if removal and body is None else [])
+    emit(
+        session,
+        frame,
+        room_id=room.id,
+        evict=[member_id] if removal and body is None else [],
+        rules_of=[member_id] if event in ROLE_CHANGES else [],
+    )
     if event == "invite":
         # the invitee is not in the room (no subscription): tell their sockets directly, so
         # the invitation shows at once on whatever page they have open
@@ -69,7 +79,11 @@ async def announce_member(
 def announce_room(
     session: AsyncSession, room: Room, event: RoomChange, *, rules_changed: bool = False
 ) -> None:
-    """Queue a `room` frame carrying the room as it is now (or was, for a delete)."""
+    """Queue a `room` frame carrying the room as it is now (or was, for a delete).
+
+    `rules_changed`: the update changed slow mode. A delete need not say so: what a process
+    cached of the room is never right or wrong again (the writer refuses sends to a room
+    with no members, `not_a_member`, and room ids are never reused)."""
     frame = {"type": "room", "event": event, "room": room_payload(room)}
     emit(
         session,

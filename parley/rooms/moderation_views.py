@@ -45,7 +45,8 @@ def _out(row: RoomMute) -> MuteOut:
 
 
 def _forget(runtime: Runtime, room_id: int, member_id: int | None = None) -> None:
-    """Sends through this process see the change at once (others within a second)."""
+    """Sends through this process see the change at once (others when its event, marked
+    as a change of send restrictions, reaches them)."""
     if runtime.messaging is not None:
         runtime.messaging.forget_room_rules(room_id, member_id)
 
@@ -87,8 +88,14 @@ async def unmute_member(
 
 @router.post("/rooms/{room_id}/owner", status_code=status.HTTP_204_NO_CONTENT)
 async def hand_over(
-    room_id: IdPath, body: OwnerChange, principal: CurrentMember, session: DbSession
+    room_id: IdPath,
+    body: OwnerChange,
+    principal: CurrentMember,
+    session: DbSession,
+    runtime: RuntimeDep,
 ) -> Response:
     """The owner makes another member the owner, and becomes a room admin (owner only)."""
     await moderation.hand_over(session, room_id, principal, body.member_id)
+    _forget(runtime, room_id, principal.id)
+    _forget(runtime, room_id, body.member_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

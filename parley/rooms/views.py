@@ -195,9 +195,12 @@ async def change_role(
     body: RoleChange,
     principal: CurrentMember,
     session: DbSession,
+    runtime: RuntimeDep,
 ) -> RoomMemberOut:
     """Make a member a room admin, or an admin a plain member (owner only)."""
     row, nickname = await membership.change_role(session, room_id, principal, member_id, body.role)
+    if runtime.messaging is not None:  # admins are not slowed: the next send here knows
+        runtime.messaging.forget_room_rules(room_id, member_id)
     return RoomMemberOut.model_validate(
         {"id": member_id, "nickname": nickname, "role": row.role, "joined_at": row.joined_at}
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -17,6 +18,8 @@ from tests.support.services import REDIS_URL, create_backend_database, port_open
 #: the scale-out tests' own Redis database on the shared server; keys carry a per-run prefix
 SCALEOUT_REDIS_URL = REDIS_URL.rsplit("/", 1)[0] + "/14"
 SECRET = "scale-out-test-secret-" + "k" * 32
+#: a started process's relay polls every second, taking the outbox lease on its first round
+RELAY_LEASE_TAKEN_SECONDS = 2.0
 
 StartCluster = Callable[..., list[ServerProcess]]
 
@@ -84,7 +87,11 @@ def start_processes(workdir: Path, env: dict[str, str], roles: list[str]) -> lis
 
 @pytest.fixture
 def start_cluster(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[StartCluster]:
-    """`start_cluster(backend, bus, roles=[...], redis_url=..., kafka=...)` -> processes."""
+    """`start_cluster(backend, bus, roles=[...], redis_url=..., kafka=...)` -> processes.
+
+    `first_relays=True` starts the first process alone and the others once its outbox relay
+    holds the lease (it takes it within a second and keeps renewing it), so the others
+    receive room events only over the bus, never from a relay of their own."""
     running: list[ServerProcess] = []
 
     def start(
@@ -93,15 +100,24 @@ def start_cluster(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[St
         roles: list[str] | None = None,
         redis_url: str | None = None,
         kafka: Daemon | None = None,
+        first_relays: bool = False,
         **extra_env: str,
     ) -> list[ServerProcess]:
         with ThreadPoolExecutor(1) as pool:  # it runs its own event loop; tests are async
             url = pool.submit(create_backend_database, backend, tmp_path, "scaleout").result()
         bootstrap = f"127.0.0.1:{kafka.port}" if kafka is not None else None
         env = {**cluster_env(url, bus, redis_url, bootstrap), **extra_env}
-        processes = start_processes(tmp_path / "servers", env, roles or ["all", "all"])
-        running.extend(processes)
-        return processes
+        roles = roles or ["all", "all"]
+        if not first_relays:
+            processes = start_processes(tmp_path / "servers", env, roles)
+            running.extend(processes)
+            return processes
+        first = start_processes(tmp_path / "servers", env, roles[:1])
+        running.extend(first)
+        time.sleep(RELAY_LEASE_TAKEN_SECONDS)
+        others = start_processes(tmp_path / "servers", env, roles[1:])
+        running.extend(others)
+        return first + others
 
     try:
         yield start
