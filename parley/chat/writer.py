@@ -34,6 +34,10 @@ from parley.core.pairs import PairLookup
 from parley.core.tasks import stop_tasks
 from parley.rooms.api import bump_seqs, nicknames_of_members, room_mention_rights
 
+#: the writer lingers (`writer_linger_ms`) only while fewer sends than this wait: a short
+#: wait lets sends that are just arriving share the batch's commit and its fan-out, so a
+#: recipient gets them in one write; a queue this long already makes a batch worth its commit
+LINGER_UNLESS_WAITING = 32
 #: `<@room>` is for everyone in rooms up to this size, for owner/admins above it
 ROOM_MENTION_OPEN_UP_TO = 50
 
@@ -332,9 +336,15 @@ class MessageWriter:
     is refused at once with `unavailable`, so a flood cannot grow memory without end."""
 
     def __init__(
-        self, db: Database, publish: Publish, max_batch: int = 512, queue_max: int = 20_000
+        self,
+        db: Database,
+        publish: Publish,
+        max_batch: int = 512,
+        queue_max: int = 20_000,
+        linger: float = 0.0,
     ) -> None:
         self._db = db
+        self._linger = linger
         self._publish = publish
         self._max_batch = max_batch
         self._queue: asyncio.Queue[SendRequest] = asyncio.Queue(maxsize=queue_max)
@@ -361,6 +371,8 @@ class MessageWriter:
     async def _run(self) -> None:
         while True:
             batch = [await self._queue.get()]
+            if self._linger and self._queue.qsize() < LINGER_UNLESS_WAITING:
+                await asyncio.sleep(self._linger)
             while len(batch) < self._max_batch and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
             try:

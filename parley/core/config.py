@@ -102,6 +102,8 @@ class Settings(BaseSettings):
     gc_young_threshold: Annotated[int, Field(ge=0, le=10_000_000)] = 50_000
     #: sends waiting for the message writer; past it a send is refused `unavailable`
     writer_queue_max: Annotated[int, Field(ge=1, le=10_000_000)] = 20_000
+    #: how long the message writer waits after a send arrives for more to join its batch
+    writer_linger_ms: Annotated[float, Field(ge=0, le=100)] = 1.0
     resume_max_messages: Annotated[int, Field(ge=1, le=100_000)] = 500
     presence_grace_seconds: Annotated[float, Field(ge=0, le=3600)] = 10.0
     typing_interval_seconds: Annotated[float, Field(ge=0, le=60)] = 2.0

@@ -45,7 +45,10 @@ class Realtime:
         self.bus: EventBus = bus or parts.bus
         self.hub = Hub(self._load_last_seq, self._fetch_range)
         self.writer = MessageWriter(
-            runtime.db, self._publish_frames, queue_max=self.settings.writer_queue_max
+            runtime.db,
+            self._publish_frames,
+            queue_max=self.settings.writer_queue_max,
+            linger=self.settings.writer_linger_ms / 1000,
         )
         self.relay = OutboxRelay(runtime.db, self.publish_many)
         #: outgoing webhooks, fed with committed messages (never inside the writer's batch)

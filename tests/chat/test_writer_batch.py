@@ -3,12 +3,13 @@ batch of 300 sends costs what a batch of 5 does (one multi-row insert, not one p
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
 from sqlalchemy import Connection, event
 
-from parley.chat.writer import Ack, BatchResult, Send, store_batch
+from parley.chat.writer import Ack, BatchResult, MessageWriter, Send, store_batch
 from parley.core.runtime import Runtime
 from tests.rooms.support import create_room
 from tests.support.api import signup
@@ -106,3 +107,30 @@ async def test_no_statement_of_a_batch_reads_a_whole_table(
     scans = [p for p in plans if ": SCAN " in p and "VIRTUAL TABLE" not in p]
     scans = [p for p in scans if "CONSTANT ROW" not in p]
     assert not scans, scans
+
+
+async def test_a_lingering_writer_gathers_sends_that_arrive_just_after_the_first(
+    client: httpx.AsyncClient, runtime: Runtime
+) -> None:
+    """With a linger, a send arriving shortly after another joins its batch (one commit,
+    one fan-out: fewer writes per recipient); without one, each gets its own batch."""
+    owner = await signup(client)
+    room = (await create_room(client, owner))["id"]
+    published: list[int] = []
+
+    async def publish(frames: list[dict[str, Any]]) -> None:
+        published.append(len(frames))
+
+    for linger, expected in ((0.0, [1, 1]), (1.0, [2])):
+        writer = MessageWriter(runtime.db, publish, linger=linger)
+        writer.start()
+        try:
+            first = writer.submit(Send(owner.id, room, f"linger-{linger}-a", "one"))
+            await asyncio.sleep(0.1)  # well inside a second, well after an empty queue's batch
+            second = writer.submit(Send(owner.id, room, f"linger-{linger}-b", "two"))
+            acks = [await first, await second]
+        finally:
+            await writer.stop()
+        assert published == expected, (linger, published)
+        assert acks[1].seq == acks[0].seq + 1
+        published.clear()
