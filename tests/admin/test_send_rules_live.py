@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 
-from tests.support.ws import Member, Server, WsClient
+from tests.support.ws import Member, Server, send_outcome
 
 
 async def _slow_room(live: Server, owner: Member, *members: Member) -> int:
@@ -27,28 +27,16 @@ async def _set_role(live: Server, owner: Member, room: int, member: Member, role
     assert changed.json()["role"] == role
 
 
-async def _send(ws: WsClient, room: int, ref: str) -> str:
-    """`ack`, or the refusal's code."""
-    await ws.send({"type": "send", "room_id": room, "client_msg_id": ref, "body": ref})
-    answer = await ws.next_matching(
-        lambda f: (
-            (f.get("type") == "ack" and f.get("client_msg_id") == ref)
-            or (f.get("type") == "error" and f.get("ref") == ref)
-        )
-    )
-    return "ack" if answer["type"] == "ack" else str(answer["code"])
-
-
 async def test_a_member_promoted_to_admin_is_not_slowed_right_after(live: Server) -> None:
     owner, member = await live.member(), await live.member()
     room = await _slow_room(live, owner, member)
     ws = await live.connect(member)
     await ws.subscribe(room)
     # slowed as a plain member: the answer ("not a moderator") is cached, the gate closed
-    assert await _send(ws, room, "p1") == "ack"
-    assert await _send(ws, room, "p2") == "slow_mode"
+    assert await send_outcome(ws, room, "p1") == "ack"
+    assert await send_outcome(ws, room, "p2") == "slow_mode"
     await _set_role(live, owner, room, member, "admin")
-    assert [await _send(ws, room, ref) for ref in ("p3", "p4")] == ["ack", "ack"]
+    assert [await send_outcome(ws, room, ref) for ref in ("p3", "p4")] == ["ack", "ack"]
     await ws.close()
 
 
@@ -59,9 +47,9 @@ async def test_an_admin_demoted_to_member_is_slowed_right_after(live: Server) ->
     ws = await live.connect(member)
     await ws.subscribe(room)
     # not slowed as an admin: the answer ("a moderator") is cached
-    assert [await _send(ws, room, ref) for ref in ("d1", "d2")] == ["ack", "ack"]
+    assert [await send_outcome(ws, room, ref) for ref in ("d1", "d2")] == ["ack", "ack"]
     await _set_role(live, owner, room, member, "member")
-    assert [await _send(ws, room, ref) for ref in ("d3", "d4")] == ["ack", "slow_mode"]
+    assert [await send_outcome(ws, room, ref) for ref in ("d3", "d4")] == ["ack", "slow_mode"]
     await ws.close()
 
 
@@ -73,7 +61,7 @@ async def test_an_admin_who_leaves_and_rejoins_is_a_slowed_member(live: Server) 
     await witness.subscribe(room)
     ws = await live.connect(member)
     await ws.subscribe(room)
-    assert [await _send(ws, room, ref) for ref in ("r1", "r2")] == ["ack", "ack"]
+    assert [await send_outcome(ws, room, ref) for ref in ("r1", "r2")] == ["ack", "ack"]
     left = await live.http.post(f"/rooms/{room}/leave", headers=member.headers)
     assert left.status_code in (200, 204), left.text
     joined = await live.http.post(f"/rooms/{room}/join", headers=member.headers)
@@ -82,7 +70,7 @@ async def test_an_admin_who_leaves_and_rejoins_is_a_slowed_member(live: Server) 
     frame = await witness.expect("member", room_id=room, event="join")
     assert frame["member"] == {"id": member.id, "nickname": member.nickname, "role": "member"}
     await ws.subscribe(room)
-    assert [await _send(ws, room, ref) for ref in ("r3", "r4")] == ["ack", "slow_mode"]
+    assert [await send_outcome(ws, room, ref) for ref in ("r3", "r4")] == ["ack", "slow_mode"]
     await witness.close()
     await ws.close()
 
@@ -98,8 +86,8 @@ async def test_a_short_mute_ends_by_itself_with_the_refusal_cached(live: Server)
     assert muted.status_code == 201, muted.text
     until = datetime.fromisoformat(muted.json()["until"].replace("Z", "+00:00"))
     await ws.expect("mute", room_id=room)
-    assert await _send(ws, room, "m1") == "muted"  # the answer, with its end, is cached
+    assert await send_outcome(ws, room, "m1") == "muted"  # the answer, with its end, is cached
     await asyncio.sleep(max((until - datetime.now(UTC)).total_seconds(), 0) + 0.3)
     # nothing changed since, and no event came: the mute's end alone lets the send through
-    assert await _send(ws, room, "m2") == "ack"
+    assert await send_outcome(ws, room, "m2") == "ack"
     await ws.close()

@@ -15,7 +15,7 @@ from tests.scaleout.checks import metric
 from tests.scaleout.conftest import StartCluster
 from tests.scaleout.services import Daemon
 from tests.support.protocol import validate_server_frame
-from tests.support.ws import Frame, Member, Server, WsClient
+from tests.support.ws import Frame, Member, Server, send_outcome
 
 #: generous bounds for a loaded machine: an event crosses in milliseconds, a stale cache
 #: entry would last CACHE_SECONDS (60 s)
@@ -72,18 +72,6 @@ async def test_mute_and_slow_mode_bind_sends_on_another_process_at_once(
         await there.close()
 
 
-async def _send(ws: WsClient, room: int, ref: str) -> str:
-    """`ack`, or the refusal's code."""
-    await ws.send({"type": "send", "room_id": room, "client_msg_id": ref, "body": ref})
-    answer = await ws.next_matching(
-        lambda f: (
-            (f.get("type") == "ack" and f.get("client_msg_id") == ref)
-            or (f.get("type") == "error" and f.get("ref") == ref)
-        )
-    )
-    return "ack" if answer["type"] == "ack" else str(answer["code"])
-
-
 async def _post(server: Server, member: Member, room: int, ref: str) -> httpx.Response:
     return await server.http.post(
         f"/rooms/{room}/messages",
@@ -132,17 +120,17 @@ async def test_role_changes_bind_websocket_sends_on_another_process_at_once(
         ws = await there.connect(member)
         await ws.subscribe(room)
         # a plain member on `there`: slowed, and "not a moderator" cached there
-        assert [await _send(ws, room, ref) for ref in ("a", "b")] == ["ack", "slow_mode"]
+        assert [await send_outcome(ws, room, ref) for ref in ("a", "b")] == ["ack", "slow_mode"]
 
         await _set_role(here, owner, room, member, "admin")
         frame = await ws.next_matching(_role_frame(member, "role", "admin"))
         validate_server_frame(frame)
-        assert [await _send(ws, room, ref) for ref in ("c", "d")] == ["ack", "ack"]
+        assert [await send_outcome(ws, room, ref) for ref in ("c", "d")] == ["ack", "ack"]
 
         await _set_role(here, owner, room, member, "member")
         await ws.next_matching(_role_frame(member, "role", "member"))
         # the gate "a" closed is still closed: slowed again at once
-        assert await _send(ws, room, "e") == "slow_mode"
+        assert await send_outcome(ws, room, "e") == "slow_mode"
 
         # the owner hands the room over: the new owner is not slowed from its frame on
         handed = await here.http.post(
@@ -150,7 +138,7 @@ async def test_role_changes_bind_websocket_sends_on_another_process_at_once(
         )
         assert handed.status_code == 204, handed.text
         await ws.next_matching(_role_frame(member, "owner", "owner"))
-        assert [await _send(ws, room, ref) for ref in ("f", "g")] == ["ack", "ack"]
+        assert [await send_outcome(ws, room, ref) for ref in ("f", "g")] == ["ack", "ack"]
         await ws.close()
     finally:
         await here.close()

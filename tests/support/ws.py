@@ -210,3 +210,15 @@ class Server:
 
     async def close(self) -> None:
         await self.http.aclose()
+
+
+async def send_outcome(ws: WsClient, room: int, ref: str) -> str:
+    """Send `ref` as a message to the room: `ack`, or the refusal's code."""
+    await ws.send({"type": "send", "room_id": room, "client_msg_id": ref, "body": ref})
+    answer = await ws.next_matching(
+        lambda f: (
+            (f.get("type") == "ack" and f.get("client_msg_id") == ref)
+            or (f.get("type") == "error" and f.get("ref") == ref)
+        )
+    )
+    return "ack" if answer["type"] == "ack" else str(answer["code"])
