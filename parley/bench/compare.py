@@ -12,6 +12,7 @@ from typing import Any
 #: (label, path into a report, unit)
 FIGURES: list[tuple[str, tuple[str, ...], str]] = [
     ("server CPU per delivery", ("server", "cpu_us_per_delivery"), "us"),
+    ("server kernel CPU per delivery", ("server", "system_us_per_delivery"), "us"),
     ("delivery p50", ("latency_ms", "delivery", "p50_ms"), "ms"),
     ("delivery p99", ("latency_ms", "delivery", "p99_ms"), "ms"),
     ("delivery p99.9", ("latency_ms", "delivery", "p99.9_ms"), "ms"),

@@ -39,6 +39,7 @@ def find_listener_pid(port: int) -> int | None:
 class Snapshot:
     at: float
     cpu_s: float  # user + system, threads included
+    system_s: float  # the kernel's share: system calls, and on loopback the receiver's TCP work
     rss: int
     fds: int  # open descriptors: roughly its connections plus a few files
 
@@ -61,7 +62,7 @@ class ServerSampler:
             rss = int(self.process.memory_info().rss)
             fds = self.process.num_fds()
         self.peak_rss = max(self.peak_rss, rss)
-        return Snapshot(time.monotonic(), times.user + times.system, rss, fds)
+        return Snapshot(time.monotonic(), times.user + times.system, times.system, rss, fds)
 
     def start(self) -> None:
         def loop() -> None:

@@ -27,6 +27,9 @@ from sqlalchemy.sql.dml import Insert
 SQLITE_MAX_PARAMETERS = 32_766
 
 
+_UNSET = object()
+
+
 class BulkInsert:
     """`INSERT INTO table (columns) VALUES … RETURNING returning` for many rows at once.
 
@@ -61,13 +64,21 @@ class BulkInsert:
             for start in range(0, len(rows), per_statement):
                 chunk = rows[start : start + per_statement]
                 flat: list[Any] = []
-                for row in chunk:
-                    if processors:
+                if processors:
+                    # a batch's rows share values (one `now` for all): process each once
+                    seen: list[tuple[Any, Any]] = [(_UNSET, None)] * len(processors)
+                    for row in chunk:
                         values = list(row)
-                        for index, process in processors:
-                            values[index] = process(values[index])
+                        for slot, (index, process) in enumerate(processors):
+                            value = values[index]
+                            last_in, last_out = seen[slot]
+                            if value is not last_in:
+                                last_out = process(value)
+                                seen[slot] = (value, last_out)
+                            values[index] = last_out
                         flat.extend(values)
-                    else:
+                else:
+                    for row in chunk:
                         flat.extend(row)
                 cursor.execute(self._text(len(chunk), conn.dialect), flat)
                 if self.returning:

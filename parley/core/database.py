@@ -66,8 +66,19 @@ def utcnow() -> datetime:
 
 
 def timestamp(value: datetime) -> str:
-    """A UTC time as frames carry it (ISO 8601 with `Z`, as the API's JSON has it)."""
-    return value.isoformat().replace("+00:00", "Z")
+    """A UTC time as frames carry it (ISO 8601 with `Z`, as the API's JSON has it).
+
+    The last answer is kept: a batch's messages share one `now`, formatted once."""
+    global _last_timestamp
+    last = _last_timestamp
+    if last[0] is value:
+        return last[1]
+    text = value.isoformat().replace("+00:00", "Z")
+    _last_timestamp = (value, text)
+    return text
+
+
+_last_timestamp: tuple[datetime | None, str] = (None, "")
 
 
 NAMING = {

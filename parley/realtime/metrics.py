@@ -18,6 +18,7 @@ from parley.core.admission import WorkersCollector
 from parley.core.collector import CollectorMetrics
 from parley.core.runtime import Runtime
 from parley.realtime.bus_remote import RemoteBus
+from parley.realtime.connection import writes_made
 
 if TYPE_CHECKING:
     from parley.realtime.service import Realtime
@@ -45,6 +46,11 @@ class RealtimeCollector(Collector):
             "parley_deliveries",
             "frames written to local subscribers",
             getattr(hub, "deliveries", 0),
+        )
+        yield _counter(
+            "parley_ws_writes",
+            "writes to WebSocket connections (a batch's frames to one connection are one)",
+            writes_made(),
         )
         remote = bus if isinstance(bus, RemoteBus) else None
         yield _counter(

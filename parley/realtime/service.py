@@ -22,7 +22,7 @@ from parley.notify.api import PushDispatcher
 from parley.realtime.bus import EventBus
 from parley.realtime.bus_remote import RemoteBus
 from parley.realtime.cluster import build_components
-from parley.realtime.connection import corked
+from parley.realtime.connection import cork_this_turn
 from parley.realtime.events import RoomEvent, event_from_frame
 from parley.realtime.hub import Hub
 from parley.realtime.metrics import register_metrics
@@ -126,9 +126,9 @@ class Realtime:
     async def _publish_frames(self, frames: list[dict[str, Any]]) -> None:
         # committed messages: local subscribers at once, other processes via the bus (and
         # catch-up from the database if the bus loses them)
-        with corked():  # a recipient of several of the batch's messages gets one write
-            for frame in frames:
-                self.bus.post(message_event(frame))
+        cork_this_turn()  # one write per recipient, the senders' acks included
+        for frame in frames:
+            self.bus.post(message_event(frame))
         self.integrations.feed(frames)
         self.push.feed(frames)
 

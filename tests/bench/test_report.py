@@ -45,10 +45,10 @@ def test_results_combine_into_a_report() -> None:
     settings = {"mode": "in_flight", "clients": 20, "rooms": 2, "duration_s": 2.0, "workers": 2}
     window = ServerWindow(
         pid=42,
-        before=Snapshot(0.0, 1.0, 100 * MB, 10),
-        connected=Snapshot(1.0, 1.5, 120 * MB, 30),
-        load_start=Snapshot(2.0, 2.0, 120 * MB, 30),
-        load_end=Snapshot(4.0, 3.0, 130 * MB, 30),
+        before=Snapshot(0.0, 1.0, 0.2, 100 * MB, 10),
+        connected=Snapshot(1.0, 1.5, 0.3, 120 * MB, 30),
+        load_start=Snapshot(2.0, 2.0, 0.4, 120 * MB, 30),
+        load_end=Snapshot(4.0, 3.0, 0.65, 130 * MB, 30),
         peak_rss=131 * MB,
     )
     report = build_report(settings, totals, window)
@@ -64,11 +64,12 @@ def test_results_combine_into_a_report() -> None:
     assert server["cpu_s"] == 1.0
     assert server["cpu_util_pct"] == 50.0
     assert server["cpu_us_per_delivery"] == 500.0  # 1 s of CPU over 2000 deliveries
+    assert server["system_us_per_delivery"] == 125.0  # 0.25 s of it in the kernel
     assert server["rss_peak_mb"] == 131.0
     assert report["generator"]["cpu_us_per_delivery"] == 1500.0
     text = format_report(report)
     assert "delivered 2000 of 2000 expected" in text
-    assert "500.0 us per delivered message" in text
+    assert "500.0 us per delivered message (125.0 of it in the kernel)" in text
 
 
 def test_a_report_without_a_server_says_so() -> None:
