@@ -6,7 +6,7 @@ idempotency check read every stored message once per batch, so each batch cost m
 longer the server ran (12 ms per batch of 10 at 54,000 messages). PostgreSQL and MariaDB use
 the unique index for the same clause. On SQLite the pairs therefore arrive as one JSON
 parameter, a `json_each` table joined on the two columns, from which the planner drives the
-index search.
+index search; its text is compiled once and run below SQLAlchemy (`RawStatement`).
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ import orjson
 from sqlalchemy import ColumnElement, Executable, bindparam, func, tuple_
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import InstrumentedAttribute
+
+from parley.core.bulk import RawStatement
 
 #: narrows a SELECT to the rows whose (a, b) is one of the pairs (typed loosely: a Select's
 #: type parameters are its columns)
@@ -45,7 +47,9 @@ class PairLookup:
         keys = func.json_each(bindparam(name)).table_valued("value").alias(f"{name}_each")
         first = func.json_extract(keys.c.value, "$[0]")
         second = func.json_extract(keys.c.value, "$[1]")
-        self._sqlite = build(lambda select: select.select_from(keys).where(a == first, b == second))
+        self._sqlite = RawStatement(
+            build(lambda select: select.select_from(keys).where(a == first, b == second))
+        )
 
     def execute(
         self,
@@ -57,5 +61,5 @@ class PairLookup:
         values = sorted(set(pairs))
         if conn.dialect.name == "sqlite":
             encoded = orjson.dumps(values).decode()
-            return list(conn.execute(self._sqlite, {**(params or {}), self.name: encoded}))
+            return self._sqlite.rows(conn, {**(params or {}), self.name: encoded})
         return list(conn.execute(self._generic, {**(params or {}), self.name: values}))

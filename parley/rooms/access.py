@@ -8,6 +8,8 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from parley.accounts.api import directory
+from parley.core.bulk import RawStatement
+from parley.core.database import utcnow
 from parley.core.pairs import PairLookup
 from parley.rooms.models import Room, RoomMember
 
@@ -78,6 +80,9 @@ _BUMP_SEQ = (
     .where(Room.id == bindparam("room"))
     .values(last_seq=Room.last_seq + bindparam("count"))
 )
+_BUMP_SEQ_RETURNING = RawStatement(
+    _BUMP_SEQ.values(updated_at=bindparam("now")).returning(Room.last_seq)
+)
 _LAST_SEQS = select(Room.id, Room.last_seq).where(Room.id.in_(bindparam("rooms", expanding=True)))
 
 
@@ -110,6 +115,13 @@ async def allocate_seqs(session: AsyncSession, room_id: int, count: int = 1) -> 
 def bump_seqs(conn: Connection, counts: dict[int, int]) -> dict[int, int]:
     """The writer's batch form of `allocate_seqs` (synchronous Core): reserve `counts[room]`
     seqs in each room; returns each room's last seq after the bump (first = last - n + 1)."""
+    if conn.dialect.name == "sqlite":  # UPDATE … RETURNING, one short statement per room
+        bumped, now = {}, utcnow()
+        for room, count in counts.items():
+            params = {"room": room, "count": count, "now": now}
+            for (last,) in _BUMP_SEQ_RETURNING.rows(conn, params):
+                bumped[room] = int(last)
+        return bumped
     conn.execute(_BUMP_SEQ, [{"room": room, "count": count} for room, count in counts.items()])
     rows = conn.execute(_LAST_SEQS, {"rooms": list(counts)})
     return {int(r): int(s) for r, s in rows}

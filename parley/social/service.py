@@ -16,12 +16,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import (
     BigInteger,
     and_,
     bindparam,
     case,
     delete,
+    func,
     literal_column,
     or_,
     select,
@@ -32,6 +34,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from parley.accounts.api import directory, lock_members
+from parley.core.bulk import RawStatement
 from parley.core.database import utcnow
 from parley.core.errors import ParleyError, conflict, forbidden, not_found
 from parley.core.events import emit
@@ -114,6 +117,8 @@ def blocked_sends(conn: Connection, sends: Iterable[Send]) -> set[Send]:
     rooms = sorted({room_id for room_id, _, _ in sends})
     if pairs:
         rows = _BLOCKED_ROOMS_OR_PAIRS.execute(conn, pairs, {"rooms": rooms})
+    elif conn.dialect.name == "sqlite":
+        rows = _BLOCKED_ROOMS_SQLITE.rows(conn, {"rooms": orjson.dumps(rooms).decode()})
     else:
         rows = list(conn.execute(_BLOCKED_ROOMS, {"rooms": rooms}))
     blocked_rooms: set[int] = set()
@@ -133,16 +138,23 @@ def blocked_sends(conn: Connection, sends: Iterable[Send]) -> set[Send]:
 
 # built once (the writer's hot path; see rooms.access): direct rooms one of whose members
 # blocked the other, and (room 0) blocked pairs among whisper senders and targets
-_BLOCKED_ROOMS: Any = (
-    select(DirectRoom.room_id, Block.blocker_id, Block.blocked_id)
-    .join(
-        Block,
-        or_(
-            and_(Block.blocker_id == DirectRoom.low_id, Block.blocked_id == DirectRoom.high_id),
-            and_(Block.blocker_id == DirectRoom.high_id, Block.blocked_id == DirectRoom.low_id),
-        ),
+_BLOCKED_DIRECT_ROOMS: Any = select(DirectRoom.room_id, Block.blocker_id, Block.blocked_id).join(
+    Block,
+    or_(
+        and_(Block.blocker_id == DirectRoom.low_id, Block.blocked_id == DirectRoom.high_id),
+        and_(Block.blocker_id == DirectRoom.high_id, Block.blocked_id == DirectRoom.low_id),
+    ),
+)
+_BLOCKED_ROOMS: Any = _BLOCKED_DIRECT_ROOMS.where(
+    DirectRoom.room_id.in_(bindparam("rooms", expanding=True))
+)
+#: the same with the rooms as one JSON list (no per-call rendering: `RawStatement`)
+_BLOCKED_ROOMS_SQLITE = RawStatement(
+    _BLOCKED_DIRECT_ROOMS.where(
+        DirectRoom.room_id.in_(
+            select(func.json_each(bindparam("rooms")).table_valued("value").c.value)
+        )
     )
-    .where(DirectRoom.room_id.in_(bindparam("rooms", expanding=True)))
 )
 _BLOCKED_ROOMS_OR_PAIRS = PairLookup(
     "pairs",
