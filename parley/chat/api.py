@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from parley.chat.attachment_ids import InvalidAttachments, parse_attachment_ids
+from parley.chat.batch import Ack, Send, SendRejected
 from parley.chat.changes import delete_message
 from parley.chat.export import messages_sent_by, visible_room_messages
 from parley.chat.frames import message_payload
@@ -14,7 +15,7 @@ from parley.chat.reads import my_mentions
 from parley.chat.retention import purge_batch
 from parley.chat.service import add_system_message, mark_read
 from parley.chat.summaries import latest_visible, mention_counts, unread_counts
-from parley.chat.writer import Ack, MessageWriter, Send, SendRejected
+from parley.chat.writer import MessageWriter
 
 __all__ = [
     "Ack",

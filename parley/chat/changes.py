@@ -21,6 +21,7 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from parley.accounts.api import Principal
+from parley.chat.batch import ROOM_MENTION_OPEN_UP_TO
 from parley.chat.emoji_keys import emoji_key
 from parley.chat.history import current_message, update_frame, visible_to
 from parley.chat.hooks import hooks
@@ -39,7 +40,6 @@ from parley.rooms.api import (
 
 MAX_REACTIONS = 20
 MODERATORS = ("owner", "admin")
-ROOM_MENTION_OPEN_UP_TO = 50
 
 
 def message_not_found() -> ParleyError:

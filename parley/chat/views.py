@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Response, status
 from parley.accounts.api import CurrentMember
 from parley.chat import service
 from parley.chat.attachment_ids import InvalidAttachments, parse_attachment_ids
+from parley.chat.batch import SendRejected
 from parley.chat.history import read_messages
 from parley.chat.life_views import router as life_router
 from parley.chat.reads import around
@@ -21,7 +22,6 @@ from parley.chat.schemas import (
     ReadOut,
     SendMessage,
 )
-from parley.chat.writer import SendRejected
 from parley.core.database import MAX_BIGINT
 from parley.core.deps import DbSession, IdPath, ReadSession, RuntimeDep
 from parley.core.errors import ParleyError, not_found, rate_limited

@@ -9,7 +9,8 @@ from typing import Any
 import httpx
 from sqlalchemy import Connection, event
 
-from parley.chat.writer import Ack, BatchResult, MessageWriter, Send, store_batch
+from parley.chat.batch import Ack, BatchResult, Send, store_batch
+from parley.chat.writer import MessageWriter
 from parley.core.runtime import Runtime
 from tests.rooms.support import create_room
 from tests.support.api import signup
