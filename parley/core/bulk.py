@@ -29,6 +29,7 @@ SQLITE_MAX_PARAMETERS = 32_766
 
 
 _UNSET = object()
+_REQUIRED = object()
 
 
 def sqlite3_of(conn: Connection) -> sqlite3.Connection | None:
@@ -213,7 +214,9 @@ class _Compiled:
             bind = compiled.binds[name]  # type: ignore[attr-defined]
             self.expanding = self.expanding or bind.expanding
             process = bind.type.dialect_impl(dialect).bind_processor(dialect)
-            self.binds.append((bind.key, bind.effective_value, process))
+            # a value the caller must give has no default: a missing one is a KeyError
+            default = _REQUIRED if bind.required else bind.effective_value
+            self.binds.append((bind.key, default, process))
         columns = getattr(statement, "exported_columns", ())
         self.results = [
             column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns
@@ -224,7 +227,7 @@ class _Compiled:
     def values(self, params: Mapping[str, Any]) -> list[Any]:
         out = []
         for key, default, process in self.binds:
-            value = params.get(key, default)
+            value = params[key] if default is _REQUIRED else params.get(key, default)
             out.append(value if process is None else process(value))
         return out
 

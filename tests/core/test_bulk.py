@@ -92,6 +92,8 @@ def test_a_raw_select_answers_what_core_answers_with_types_processed(engine: Eng
         raw = RawStatement(statement).rows(conn, params)
         core = [tuple(row) for row in conn.execute(statement, params)]
     assert raw == core
+    with engine.begin() as conn, pytest.raises(KeyError, match="since"):
+        RawStatement(statement).rows(conn, {})  # a missing value is not sent as NULL
     assert [row[0] for row in raw] == [2, 3, 5]
     assert raw[1][1] == T0 + timedelta(seconds=3) and raw[1][1].tzinfo is UTC
     assert raw[0][2] is False and raw[1][2] is True
