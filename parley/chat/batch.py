@@ -123,7 +123,7 @@ def store_batch(conn: Connection, sends: list[Send]) -> BatchResult:
     """Store a batch in the caller's transaction: dedupe, authorise, number, insert.
 
     Statements: one idempotency lookup, one membership lookup (senders, whisper targets and
-    mentioned members together), one seq bump per room, one seq read, one multi-row insert;
+    mentioned members together), the seq bumps of its rooms, one multi-row insert;
     only when some send needs them: the replied-to messages, `<@room>` rights, the mention
     rows. Markdown is rendered here, in the batch's thread.
     """
