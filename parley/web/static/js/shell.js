@@ -131,10 +131,6 @@ const handlers = {
     connected = true;
     subscribed.clear();
     subscribeAll();
-    // the listing may have been read before a change whose frame went out while this socket
-    // was not connected yet (a read marker from the page just left): read it again, now that
-    // every later change reaches this socket
-    refreshSoon();
   },
   message(frame) {
     const room = rooms.get(frame.room_id);
