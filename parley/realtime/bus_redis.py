@@ -115,7 +115,7 @@ class RedisBus(RemoteBus):
             finally:
                 self.connected = False
                 with contextlib.suppress(*REDIS_ERRORS):
-                    await pubsub.aclose()  # type: ignore[no-untyped-call]
+                    await pubsub.aclose()  # type: ignore[no-untyped-call,unused-ignore]
 
     async def _read(self, pubsub: PubSub) -> None:
         while True:

@@ -36,13 +36,50 @@ DUTY = 4.0
 
 def index_pending(conn: Connection, batch: int = BATCH) -> int:
     """Index up to `batch` queued messages in the caller's transaction; how many were taken."""
-    query = select(SearchPending.message_id).order_by(SearchPending.message_id).limit(batch)
-    if conn.dialect.name != "sqlite":
-        query = query.with_for_update(skip_locked=True)
-    ids = list(conn.execute(query).scalars())
-    if not ids:
-        return 0
-    conn.execute(delete(SearchPending).where(SearchPending.message_id.in_(ids)))
+    ids = claim_pending(conn, batch)
+    if ids:
+        index_claimed(conn, ids)
+    return len(ids)
+
+
+def claim_pending(conn: Connection, batch: int = BATCH) -> list[int]:
+    """Take up to `batch` messages off the queue (their queue rows are deleted); their ids.
+
+    The queue rows go before the bodies are read: an edit committed meanwhile queues the
+    message again (its trigger waits on the deleted row), so no change is lost.
+
+    On PostgreSQL and MariaDB the message rows are locked (shared, skipping any a writer
+    holds) *before* their queue rows, the order every writer takes: an edit or a purge locks
+    the message, then its trigger or cascade touches the queue row. Claiming the queue row
+    first and meeting the message at the grams' foreign-key check deadlocked an edit (or a
+    moderator's delete) against the indexer. A skipped message stays queued for the next
+    batch; SQLite has one writer at a time and takes no row locks.
+    """
+    queued = select(SearchPending.message_id).order_by(SearchPending.message_id).limit(batch)
+    ids = list(conn.execute(queued).scalars())  # a plain read: no lock yet
+    if ids and conn.dialect.name != "sqlite":
+        lock_messages = (
+            select(Message.id)
+            .where(Message.id.in_(ids))
+            .order_by(Message.id)
+            .with_for_update(read=True, key_share=True, skip_locked=True)
+        )
+        ids = list(conn.execute(lock_messages).scalars())
+        if ids:
+            lock_queue = (
+                select(SearchPending.message_id)
+                .where(SearchPending.message_id.in_(ids))
+                .order_by(SearchPending.message_id)
+                .with_for_update(skip_locked=True)  # another indexer process may hold them
+            )
+            ids = list(conn.execute(lock_queue).scalars())
+    if ids:
+        conn.execute(delete(SearchPending).where(SearchPending.message_id.in_(ids)))
+    return ids
+
+
+def index_claimed(conn: Connection, ids: list[int]) -> None:
+    """Replace the grams of the claimed messages `ids` and adjust the posting counts."""
     held = select(SearchGram.gram, func.count()).where(SearchGram.message_id.in_(ids))
     delta: Counter[int] = Counter()
     for gram, count in conn.execute(held.group_by(SearchGram.gram)):
@@ -57,7 +94,6 @@ def index_pending(conn: Connection, batch: int = BATCH) -> int:
     _INSERT_GRAMS(conn, rows)
     delta.update(gram for gram, _ in rows)
     add_postings(conn, {gram: n for gram, n in delta.items() if n})
-    return len(ids)
 
 
 def _upsert_postings(dialect: str) -> BulkExecute:
