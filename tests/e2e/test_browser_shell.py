@@ -330,7 +330,10 @@ def test_shell_screenshots_at_360_and_1280(
                 page.locator("#shell-toggle").click()
                 expect(page.locator("#shell-nav")).to_be_visible()
                 page.screenshot(path=str(screenshots / f"shell-nav-{lang}-{width}.png"))
-                page.locator("#shell-toggle").click()
+                # the page behind the drawer is dimmed, and a tap on it closes the drawer
+                page.mouse.click(350, 400)
+                expect(page.locator("#shell-nav")).to_be_hidden()
+                expect(page.locator("#shell-backdrop")).to_be_hidden()
             page.goto("/")
             expect(sidebar_link(page, world.dm)).to_be_attached()
             page.keyboard.press("?")

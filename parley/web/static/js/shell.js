@@ -330,6 +330,7 @@ function toggleHelp(open) {
 function openNav(open) {
   const nav = $("shell-nav");
   nav.dataset.open = String(open);
+  $("shell-backdrop").hidden = !open;
   $("shell-toggle").setAttribute("aria-expanded", String(open));
 }
 
@@ -350,6 +351,7 @@ document.addEventListener("keydown", (event) => {
 });
 $("shell-help-button").addEventListener("click", () => toggleHelp($("shell-help").hidden));
 $("shell-toggle").addEventListener("click", () => openNav($("shell-nav").dataset.open !== "true"));
+$("shell-backdrop").addEventListener("click", () => openNav(false));
 initPermissionButton($("notify-enable"), toast);
 
 Promise.all([loadRooms(), loadInvites(), loadFriends()]).catch(() => {
