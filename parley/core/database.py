@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import random
 import stat
 import time
 from collections.abc import AsyncIterator, Callable
@@ -29,9 +30,13 @@ from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
 
 from parley.core.config import Settings
+from parley.core.errors import is_transaction_conflict
 
 MAX_BIGINT = 2**63 - 1
 T = TypeVar("T")
+#: how often `run_in_transaction` runs its work again after the server picked the transaction
+#: as a deadlock's victim (PostgreSQL, MariaDB); SQLite has one writer and no deadlocks
+CONFLICT_RETRIES = 3
 
 #: An auto-incrementing 64-bit key; SQLite only auto-increments INTEGER PRIMARY KEY.
 BigIntPK = BigInteger().with_variant(Integer, "sqlite")
@@ -257,11 +262,20 @@ class Database:
 
         On SQLite the whole transaction runs in a dedicated thread on a synchronous
         connection, so a hot path pays one thread hand-off per transaction instead of
-        several per statement; elsewhere it runs on the async driver through `run_sync`.
+        several per statement; elsewhere it runs on the async driver through `run_sync`,
+        and runs again (up to `CONFLICT_RETRIES` times, after a short random pause) when
+        the server rolled it back as a deadlock's victim: `work` must only touch the database.
         """
         if self.engine.dialect.name != "sqlite":
-            async with self.engine.begin() as conn:
-                return await conn.run_sync(work)
+            for attempt in range(CONFLICT_RETRIES + 1):
+                try:
+                    async with self.engine.begin() as conn:
+                        return await conn.run_sync(work)
+                except sa_exc.DBAPIError as exc:
+                    if attempt == CONFLICT_RETRIES or not is_transaction_conflict(exc):
+                        raise
+                    log.info("transaction conflict; running it again", extra={"try": attempt})
+                    await asyncio.sleep(random.uniform(0.0, 0.01 * 2**attempt))
         if self._batch_engine is None or self._batch_thread is None:
             self._batch_engine = _create_sqlite_batch_engine(self.engine)
             self._batch_thread = ThreadPoolExecutor(1, thread_name_prefix="sqlite-batch")

@@ -219,7 +219,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
 def is_database_unavailable(exc: BaseException) -> bool:
     """A failure of the database service (not of the request): pool exhausted, connection
-    lost or refused, lock wait timed out. The transaction was rolled back, so retrying is safe."""
+    lost or refused, lock wait timed out, a deadlock's victim. The transaction was rolled
+    back, so retrying is safe."""
     if isinstance(exc, sa_exc.TimeoutError | ConnectionError | TimeoutError):
         return True
     if isinstance(exc, sa_exc.DBAPIError):
@@ -227,9 +228,26 @@ def is_database_unavailable(exc: BaseException) -> bool:
             return True
         if isinstance(exc, sa_exc.OperationalError):
             return True
-        if _sqlstate(exc)[:2] in UNAVAILABLE_SQLSTATE_CLASSES:
+        if _sqlstate(exc)[:2] in UNAVAILABLE_SQLSTATE_CLASSES or is_transaction_conflict(exc):
             return True
     return isinstance(exc, OSError)
+
+
+#: SQLSTATEs of a transaction the server rolled back to break a conflict with another one:
+#: serialization failure, deadlock detected (MySQL and MariaDB say 1213 for a deadlock)
+CONFLICT_SQLSTATES = frozenset({"40001", "40P01"})
+MYSQL_DEADLOCK = 1213
+
+
+def is_transaction_conflict(exc: BaseException) -> bool:
+    """The server chose this transaction as a deadlock's or a serialization conflict's
+    victim and rolled it back: running the same work again is the documented answer."""
+    if not isinstance(exc, sa_exc.DBAPIError):
+        return False
+    if _sqlstate(exc) in CONFLICT_SQLSTATES:
+        return True
+    args: tuple[object, ...] = getattr(exc.orig, "args", ())
+    return len(args) > 0 and args[0] == MYSQL_DEADLOCK
 
 
 #: SQLSTATE classes of a server that cannot serve now: connection exception, insufficient
