@@ -11,6 +11,7 @@ from typing import Any
 
 from parley.bench.plan import Mode
 from parley.bench.runner import BenchConfig, BenchError, run_bench
+from parley.bench.sampler import wait_until_quiet
 from parley.bench.spawn import bench_server, reference_relay, server_hint
 
 EPILOG = f"""\
@@ -70,6 +71,13 @@ def add_bench_parser(subparsers: Any) -> argparse.ArgumentParser:
         action="store_true",
         help="also run the same load against a bare websockets relay and report the ratio",
     )
+    bench.add_argument(
+        "--rounds",
+        type=_positive_int,
+        default=1,
+        help="with --reference: run Parley and the relay alternately this many times and "
+        "report each figure's median ratio",
+    )
     bench.set_defaults(handler=command_bench)
     return bench
 
@@ -99,28 +107,47 @@ def config_from(
 
 
 def command_bench(args: argparse.Namespace) -> int:
-    from parley.bench.compare import compare, format_comparison
+    from parley.bench.compare import compare, format_comparison, format_summary, summarise
     from parley.bench.report import format_report
 
+    if args.rounds > 1 and not args.reference:
+        print("parley bench: --rounds needs --reference", file=sys.stderr)
+        return 2
+    pairs: list[tuple[dict[str, Any], dict[str, Any] | None]] = []
     try:
         with contextlib.ExitStack() as stack:
             url, pid = args.url, args.server_pid
             if args.serve_dir:
                 url, pid = stack.enter_context(bench_server(args.serve_dir))
-            report: dict[str, Any] = run_bench(config_from(args, url, pid))
-        if args.reference:
-            with reference_relay() as (ref_url, ref_pid):
-                ref_report = run_bench(config_from(args, ref_url, ref_pid, reference=True))
+            for _ in range(args.rounds):
+                report: dict[str, Any] = run_bench(config_from(args, url, pid))
+                ref_report = None
+                if args.reference:
+                    server = report.get("server") or {}
+                    if server.get("pid"):  # let it finish what the run left (indexing)
+                        wait_until_quiet(int(server["pid"]))
+                    with reference_relay() as (ref_url, ref_pid):
+                        ref_report = run_bench(config_from(args, ref_url, ref_pid, reference=True))
+                pairs.append((report, ref_report))
     except (RuntimeError, OSError) as exc:  # BenchError, SetupError and spawn failures
         print(f"parley bench: {exc}", file=sys.stderr)
         return 1
-    print(format_report(report))
-    if args.reference:
-        print("\nreference relay:")
-        print(format_report(ref_report))
-        report = compare(report, ref_report)
+    comparisons = []
+    for number, (report, ref_report) in enumerate(pairs, start=1):
+        if args.rounds > 1:
+            print(f"\n=== round {number} of {args.rounds} ===")
+        print(format_report(report))
+        if ref_report is not None:
+            print("\nreference relay:")
+            print(format_report(ref_report))
+            comparisons.append(compare(report, ref_report))
+            print()
+            print(format_comparison(comparisons[-1]))
+    result: dict[str, Any] = comparisons[0] if len(comparisons) == 1 else pairs[0][0]
+    if len(comparisons) > 1:
+        result = summarise(comparisons)
         print()
-        print(format_comparison(report))
+        print(format_summary(result))
     if args.json:
-        args.json.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+        args.json.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     return 0

@@ -7,7 +7,11 @@ figure here but throughput) is the number to compare across runs, not the absolu
 
 from __future__ import annotations
 
+import statistics
 from typing import Any
+
+#: a figure that only a freshly started server measures: later rounds reuse its memory
+FRESH_ONLY = "RSS per connection"
 
 #: (label, path into a report, unit)
 FIGURES: list[tuple[str, tuple[str, ...], str]] = [
@@ -67,5 +71,45 @@ def format_comparison(comparison: dict[str, Any]) -> str:
             f"{_cell(figure['reference']):>12} {_cell(figure['ratio']):>7}"
         )
     if not comparison["all_delivered"]:
+        lines.append("  WARNING: a run delivered less than expected; see its report above")
+    return "\n".join(lines)
+
+
+def summarise(rounds: list[dict[str, Any]]) -> dict[str, Any]:
+    """Several comparisons of one invocation (`--rounds`, Parley and the relay alternating):
+    per figure the median, lowest and highest ratio, so one pair of runs that a burst of
+    load from elsewhere skewed does not decide the answer. Memory per connection is the
+    first round's alone (the only one on freshly started servers)."""
+    figures: dict[str, dict[str, Any]] = {}
+    for label, _, unit in FIGURES:
+        taken = rounds[:1] if label == FRESH_ONLY else rounds
+        ratios = [r["figures"][label]["ratio"] for r in taken]
+        known = [ratio for ratio in ratios if ratio is not None]
+        figures[label] = {
+            "unit": unit,
+            "ratios": ratios,
+            "median": round(statistics.median(known), 3) if known else None,
+            "min": min(known, default=None),
+            "max": max(known, default=None),
+        }
+    return {
+        "figures": figures,
+        "all_delivered": all(r["all_delivered"] for r in rounds),
+        "rounds": rounds,
+    }
+
+
+def format_summary(summary: dict[str, Any]) -> str:
+    count = len(summary["rounds"])
+    lines = [
+        f"Parley / reference over {count} alternating rounds (median, lowest, highest):",
+        f"  {'figure':<32} {'median':>8} {'lowest':>8} {'highest':>8}",
+    ]
+    for label, figure in summary["figures"].items():
+        name = f"{label} ({figure['unit']})"
+        cells = (_cell(figure[key]) for key in ("median", "min", "max"))
+        lines.append(f"  {name:<32} " + " ".join(f"{cell:>8}" for cell in cells))
+    lines.append(f"  ({FRESH_ONLY.lower()}: the first round only, on fresh processes)")
+    if not summary["all_delivered"]:
         lines.append("  WARNING: a run delivered less than expected; see its report above")
     return "\n".join(lines)

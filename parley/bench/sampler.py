@@ -77,3 +77,25 @@ class ServerSampler:
         self._stop.set()
         if self._thread is not None:
             self._thread.join()
+
+
+def wait_until_quiet(
+    pid: int, below: float = 0.1, window_s: float = 0.5, limit_s: float = 60.0
+) -> float:
+    """Wait until process `pid` uses less than `below` of a core over a `window_s` window (a
+    server that stays up between rounds may still be indexing what the last run sent, which
+    would weigh on the next run against the relay); the seconds waited. Gives up after
+    `limit_s` and returns; a process that is gone is quiet."""
+    started = time.monotonic()
+    try:
+        process = psutil.Process(pid)
+        while time.monotonic() - started < limit_s:
+            before = process.cpu_times()
+            time.sleep(window_s)
+            after = process.cpu_times()
+            used = (after.user + after.system) - (before.user + before.system)
+            if used < below * window_s:
+                break
+    except psutil.Error:
+        pass
+    return time.monotonic() - started
