@@ -54,7 +54,7 @@ CLIENT_FRAMES: dict[str, tuple[set[str], set[str]]] = {
 }
 SERVER_FRAMES: dict[str, tuple[set[str], set[str]]] = {
     "ready": ({"member", "rooms"}, set()),
-    "subscribed": ({"room_id", "last_seq"}, set()),
+    "subscribed": ({"room_id", "last_seq", "read_seq"}, set()),
     "message": (
         {"room_id", "seq", "id", "sender", "kind", "body", "created_at", *MESSAGE_LIFE},
         {"client_msg_id", "to", "meta", "attachments"},

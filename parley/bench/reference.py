@@ -47,7 +47,7 @@ class Relay:
                     room_id = int(frame["room_id"])
                     self.rooms[room_id].add(ws)
                     joined.add(room_id)
-                    reply = {"type": "subscribed", "room_id": room_id, "last_seq": 0}
+                    reply = {"type": "subscribed", "room_id": room_id, "last_seq": 0, "read_seq": 0}
                     await ws.send(orjson.dumps(reply).decode())
         finally:
             for room_id in joined:

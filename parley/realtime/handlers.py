@@ -140,12 +140,14 @@ class Session:
         if wait:
             raise FrameError("rate_limited", f"too many {what} frames; retry in {wait:.2f} s")
 
-    async def _require_member(self, room_id: int) -> None:
+    async def _require_member(self, room_id: int) -> int:
+        """The member's read marker in the room; `not_a_member` unless a member."""
         async with self.db.read_sessions() as session:
             membership = await get_membership(session, room_id, self.conn.member_id)
         if membership is None:
             # the same answer whether the room exists or not: private rooms do not leak
             raise FrameError("not_a_member", "not a member of this room", room_id)
+        return membership.last_read_seq
 
     async def on_subscribe(self, frame: ClientSubscribe) -> None:
         room_id, after_seq = frame.room_id, frame.after_seq
@@ -160,7 +162,8 @@ class Session:
             # (any later removal's event will evict it)
             if not hub.is_subscribed(conn, room_id):
                 raise FrameError("not_a_member", "not a member of this room", room_id)
-            await self._require_member(room_id)
+            # read now that it listens: a later marker's `read` frame reaches this socket
+            read_seq = await self._require_member(room_id)
             if after_seq is not None and after_seq < live_from:
                 too_far = live_from - after_seq > self.realtime.settings.resume_max_messages
                 if too_far or after_seq < await self._purged_seq(room_id):
@@ -173,7 +176,7 @@ class Session:
             raise
         if not hub.is_subscribed(conn, room_id):  # removed from the room during the replay
             raise FrameError("not_a_member", "not a member of this room", room_id)
-        self.reply(ServerSubscribed(room_id, live_from))
+        self.reply(ServerSubscribed(room_id, live_from, read_seq))
         hub.finish_subscription(conn, room_id, live_from)
 
     async def _purged_seq(self, room_id: int) -> int:

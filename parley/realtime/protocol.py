@@ -242,6 +242,9 @@ class ServerSubscribed(ServerFrame, tag="subscribed", frozen=True, gc=False):
     room_id: Id
     #: sent after any replay; live messages with a greater seq follow
     last_seq: Seq
+    #: the member's own read marker in the room, read once this socket listens: a page that
+    #: read its unread counts before its socket connected sees a read made in between
+    read_seq: Seq
 
 
 class Sender(Struct, frozen=True, gc=False):

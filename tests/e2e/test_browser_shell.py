@@ -29,7 +29,7 @@ from tests.e2e.browser import (
 )
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page
+    from playwright.sync_api import Browser, Page, WebSocketRoute
 
 
 #: this module's Chromium has a fake camera and microphone, for the call: the social tests'
@@ -166,6 +166,40 @@ def test_badges_and_title_change_live_and_a_read_clears_them_in_other_tabs(
     expect(messages(room_tab, "did you see this")).to_have_count(1)
     seen = alice.page.locator("#messages li.mine #seen-by")
     expect(seen).to_have_text(f"Seen by {world.bob.nickname}")
+
+
+def test_a_read_made_before_the_socket_connects_still_clears_the_badge(
+    browser: Browser, web_server: WebServer, world: World, pages: list[Watched]
+) -> None:
+    """A page reads the room listing, then opens its socket; a read marker committed in
+    between (the page just left sent it) has its `read` frame go out to no socket of this
+    page. The badge must not stay stale: `subscribed` carries the marker as it is once the
+    socket listens."""
+    from playwright.sync_api import expect
+
+    with web_server.api_login(world.alice.login) as api:
+        message = {"body": "read me elsewhere", "client_msg_id": unique("m")}
+        sent = api.post(f"/api/v1/rooms/{world.random}/messages", json=message)
+        sent.raise_for_status()
+    bob = signed_in(browser, web_server, world.bob)
+    pages.append(bob)
+    held: list[WebSocketRoute] = []  # the page's socket, kept from the server for now
+
+    def hold(route: WebSocketRoute) -> None:
+        held.append(route)
+
+    bob.page.route_web_socket(re.compile(r"/ws"), hold)
+    bob.page.goto("/")
+    badge = bob.page.locator(f'[data-badge-room="{world.random}"]')
+    expect(badge).to_contain_text("1")  # the listing, read over HTTP
+    with web_server.api_login(world.bob.login) as api:
+        read = api.post(f"/api/v1/rooms/{world.random}/read", json={"seq": sent.json()["seq"]})
+        read.raise_for_status()
+    expect(badge).to_contain_text("1")  # its `read` frame reached no socket of this page
+    assert len(held) == 1
+    held[0].connect_to_server()
+    expect(badge).to_be_hidden()
+    expect(bob.page).not_to_have_title(re.compile(r"^\("))
 
 
 def test_a_dm_is_named_after_the_peer(

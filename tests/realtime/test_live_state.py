@@ -80,6 +80,35 @@ async def test_read_markers_move_forward_and_drive_unread_counts(server: Server)
     assert huge.status_code == 422
 
 
+async def test_subscribed_tells_the_member_their_own_read_marker(server: Server) -> None:
+    """A page that read its unread counts before its socket listened learns of a read
+    marker set in between (by the page just left) from `subscribed`, whose `read` frame
+    reached none of its sockets."""
+    alice, bob = await server.member(), await server.member()
+    room = await server.room(alice, bob)
+    a = await server.connect(alice)
+    acks = []
+    for i in range(3):
+        cmid = await a.send_message(room, f"m{i}")
+        acks.append(await a.expect("ack", client_msg_id=cmid))
+    b = await server.connect(bob)
+    fresh, _ = await b.subscribe(room)
+    # bob has read up to his own join, none of the three
+    assert (fresh["last_seq"], fresh["read_seq"]) == (acks[-1]["seq"], acks[0]["seq"] - 1)
+    marked = await server.http.post(
+        f"/rooms/{room}/read", json={"seq": acks[1]["seq"]}, headers=bob.headers
+    )
+    assert marked.status_code == 200, marked.text
+    later = await server.connect(bob)
+    answer, _ = await later.subscribe(room, after_seq=acks[-1]["seq"])
+    assert answer["read_seq"] == acks[1]["seq"]
+    other, _ = await (await server.connect(alice)).subscribe(room)
+    listing = (await server.http.get("/me/rooms", headers=alice.headers)).json()
+    rows = listing["items"] if isinstance(listing, dict) else listing
+    mine = next(r["last_read_seq"] for r in rows if r["id"] == room)
+    assert other["read_seq"] == mine != acks[1]["seq"]  # each member's own marker
+
+
 async def test_membership_changes_arrive_with_their_system_message(server: Server) -> None:
     alice, bob = await server.member(), await server.member()
     room = await server.room(alice)

@@ -14,7 +14,7 @@ const MAX_LIVE_ROOMS = 300;
 const $ = (id) => document.getElementById(id);
 const me = data.me.id;
 const currentRoom = data.room?.id ?? null;
-const rooms = new Map(); // id -> {id, title, kind, is_private, unread, mentions, last_seq, notify, muted_until}
+const rooms = new Map(); // id -> {id, title, kind, is_private, unread, mentions, last_seq, read_seq, notify, muted_until}
 const subscribed = new Set();
 const baseTitle = document.title;
 let loaded = false;
@@ -41,6 +41,7 @@ async function loadRooms() {
       mentions: room.mentions ?? 0,
       // never step back: frames may already have brought newer seqs than the listing read
       last_seq: Math.max(room.last_seq, known?.last_seq ?? 0),
+      read_seq: Math.max(room.last_read_seq, known?.read_seq ?? 0),
       notify: room.notify,
       muted_until: room.muted_until,
     });
@@ -103,6 +104,16 @@ function counted(room, message) {
   render();
 }
 
+function readUpTo(room, seq) {
+  if (!room || !(seq > room.read_seq)) return;
+  room.read_seq = seq;
+  if (seq >= room.last_seq) {
+    room.unread = 0;
+    room.mentions = 0;
+    render();
+  } else refreshSoon(); // part read: the server counts what is left
+}
+
 function toast(text, link) {
   const node = document.createElement("p");
   node.className = "shell-toast";
@@ -147,13 +158,12 @@ const handlers = {
     if (frame.code === "not_a_member" && rooms.has(frame.ref)) refreshSoon();
   },
   read(frame) {
-    const room = rooms.get(frame.room_id);
-    if (!room || frame.member_id !== me) return;
-    if (frame.seq >= room.last_seq) {
-      room.unread = 0;
-      room.mentions = 0;
-      render();
-    } else refreshSoon(); // part read: the server counts what is left
+    if (frame.member_id === me) readUpTo(rooms.get(frame.room_id), frame.seq);
+  },
+  subscribed(frame) {
+    // my read marker as it was once this socket listened: one set after the listing was read
+    // and before then (the page just left sends one) reached no socket of this page
+    readUpTo(rooms.get(frame.room_id), frame.read_seq);
   },
   member(frame) {
     if (frame.member.id !== me) return;
