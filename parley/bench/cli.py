@@ -143,7 +143,7 @@ def command_bench(args: argparse.Namespace) -> int:
             comparisons.append(compare(report, ref_report))
             print()
             print(format_comparison(comparisons[-1]))
-    result: dict[str, Any] = comparisons[0] if len(comparisons) == 1 else pairs[0][0]
+    result: dict[str, Any] = comparisons[0] if comparisons else pairs[0][0]
     if len(comparisons) > 1:
         result = summarise(comparisons)
         print()
